@@ -167,11 +167,15 @@ def parse_uri(uri: str | os.PathLike[str], dialect: str | None = None) -> Databa
     found = _SCHEME_DIALECT.get(scheme)
     if found is None:
         known = ", ".join(sorted(_SCHEME_DIALECT))
-        raise MostaframeError(f"unknown database URI scheme {scheme!r} in {mask_uri(text)}; known: {known}")
+        raise MostaframeError(
+            f"unknown database URI scheme {scheme!r} in {mask_uri(text)}; known: {known}"
+        )
     if wanted and wanted != found:
         raise MostaframeError(f"URI {mask_uri(text)} is {found} but dialect {wanted} was asked for")
     if found in ("sqlite", "duckdb"):
         path = text.split("://", 1)[1]
-        path = path[1:] if path.startswith("/") else path  # sqlite:///rel.db → rel.db, sqlite:////abs → /abs
+        path = (
+            path[1:] if path.startswith("/") else path
+        )  # sqlite:///rel.db → rel.db, sqlite:////abs → /abs
         return DatabaseURI(text, found, path or ":memory:")
     return DatabaseURI(text, found)

@@ -62,8 +62,13 @@ def mysql_url() -> Iterator[str]:
 
     url = make_url(MYSQL_URL.replace("mysql://", "mysql+pymysql://", 1))
     name = f"mf_{uuid.uuid4().hex[:12]}"
-    params = dict(host=url.host or "127.0.0.1", port=url.port or 3306, user=url.username or "root",
-                  password=url.password or "", connect_timeout=5)
+    params = dict(
+        host=url.host or "127.0.0.1",
+        port=url.port or 3306,
+        user=url.username or "root",
+        password=url.password or "",
+        connect_timeout=5,
+    )
     try:
         admin = pymysql.connect(**params)
     except pymysql.err.OperationalError as exc:
@@ -92,5 +97,11 @@ def duckdb_url(tmp_path: Path) -> str:
 @pytest.fixture(params=["postgres", "mysql", "sqlite", "duckdb"])
 def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database of each dialect in turn (the test runs once per dialect)."""
-    return request.getfixturevalue({"postgres": "pg_url", "mysql": "mysql_url",
-                                    "sqlite": "sqlite_url", "duckdb": "duckdb_url"}[request.param])
+    return request.getfixturevalue(
+        {
+            "postgres": "pg_url",
+            "mysql": "mysql_url",
+            "sqlite": "sqlite_url",
+            "duckdb": "duckdb_url",
+        }[request.param]
+    )

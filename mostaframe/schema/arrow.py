@@ -49,8 +49,14 @@ def arrow_type(field: Field) -> pa.DataType:
     kind = field.kind
     if kind == "decimal":
         precision = field.precision or DEFAULT_DECIMAL[0]
-        scale = field.scale if field.scale is not None else (DEFAULT_DECIMAL[1] if not field.precision else 0)
-        base = pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+        scale = (
+            field.scale
+            if field.scale is not None
+            else (DEFAULT_DECIMAL[1] if not field.precision else 0)
+        )
+        base = (
+            pa.decimal128(precision, scale) if precision <= 38 else pa.decimal256(precision, scale)
+        )
     elif kind == "datetime":
         base = pa.timestamp("us", tz="UTC" if field.timezone else None)
     else:
@@ -90,7 +96,10 @@ def arrow_schema(entity: Entity) -> pa.Schema:
 
     return pa.schema(
         [arrow_field(f) for f in entity.fields],
-        metadata={b"mostaframe.entity": entity.name.encode(), b"mostaframe.table": entity.table.encode()},
+        metadata={
+            b"mostaframe.entity": entity.name.encode(),
+            b"mostaframe.table": entity.table.encode(),
+        },
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError
+from ..fileio import atomic_write_text
 from .model import (
     FIELD_KINDS,
     RELATION_TYPES,
@@ -64,7 +65,12 @@ _FROM_COARSE = {
 }
 # default kinds @mostajs understands as sentinels
 _SENTINELS = {"now": "__MOSTA_NOW__", "uuid": "__MOSTA_UUID__"}
-_FROM_SENTINEL = {"__MOSTA_NOW__": "now", "now": "now", "__MOSTA_UUID__": "uuid", "__MOSTA_OBJECT_ID__": "uuid"}
+_FROM_SENTINEL = {
+    "__MOSTA_NOW__": "now",
+    "now": "now",
+    "__MOSTA_UUID__": "uuid",
+    "__MOSTA_OBJECT_ID__": "uuid",
+}
 # referential actions: Prisma spelling ⇄ @mostajs lower-case spelling
 _ACTION_OUT = {
     "Cascade": "cascade",
@@ -73,17 +79,30 @@ _ACTION_OUT = {
     "NoAction": "no-action",
     "SetDefault": "set-default",
 }
-_ACTION_IN = {v: k for k, v in _ACTION_OUT.items()} | {
-    "setnull": "SetNull",
-    "set null": "SetNull",
-    "noaction": "NoAction",
-    "no action": "NoAction",
-    "setdefault": "SetDefault",
-    "set default": "SetDefault",
-} | {k: k for k in _ACTION_OUT}
+_ACTION_IN = (
+    {v: k for k, v in _ACTION_OUT.items()}
+    | {
+        "setnull": "SetNull",
+        "set null": "SetNull",
+        "noaction": "NoAction",
+        "no action": "NoAction",
+        "setdefault": "SetDefault",
+        "set default": "SetDefault",
+    }
+    | {k: k for k in _ACTION_OUT}
+)
 
 _FIELD_KEYS = {"type", "required", "unique", "default", "enum", "arrayOf", EXT}
-_RELATION_KEYS = {"target", "type", "required", "onDelete", "joinColumn", "through", "mappedBy", EXT}
+_RELATION_KEYS = {
+    "target",
+    "type",
+    "required",
+    "onDelete",
+    "joinColumn",
+    "through",
+    "mappedBy",
+    EXT,
+}
 _ENTITY_KEYS = {"name", "collection", "fields", "relations", "indexes", "timestamps", EXT}
 
 
@@ -103,16 +122,7 @@ def dumps(schema: Schema) -> str:
 
 def write_schema(schema: Schema, path: str | os.PathLike[str]) -> Path:
     """Write ``schema`` to ``path`` atomically (temporary file, then rename)."""
-    target = Path(path)
-    text = dumps(schema)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return atomic_write_text(path, dumps(schema))
 
 
 def _entity_out(entity: Entity, schema: Schema) -> dict[str, Any]:
@@ -141,7 +151,9 @@ def _entity_out(entity: Entity, schema: Schema) -> dict[str, Any]:
 
 
 def _field_out(f: Field, schema: Schema) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "array" if f.list else ("text" if _is_text(f) else _COARSE[f.kind])}
+    out: dict[str, Any] = {
+        "type": "array" if f.list else ("text" if _is_text(f) else _COARSE[f.kind])
+    }
     if f.list:
         out["arrayOf"] = _COARSE[f.kind]
     out["required"] = f.required
@@ -166,7 +178,10 @@ def _field_out(f: Field, schema: Schema) -> dict[str, Any]:
     if f.native is not None:
         ext["native"] = {"name": f.native.name, "args": list(f.native.args)}
     if f.default is not None:
-        ext["default"] = {"kind": f.default.kind, **({"value": f.default.value} if f.default.value is not None else {})}
+        ext["default"] = {
+            "kind": f.default.kind,
+            **({"value": f.default.value} if f.default.value is not None else {}),
+        }
     if enum is not None:
         ext["enum"] = {"name": enum.name}
         if enum.db_name:
@@ -190,7 +205,11 @@ def _field_out(f: Field, schema: Schema) -> dict[str, Any]:
 
 
 def _is_text(f: Field) -> bool:
-    return f.kind == "string" and f.native is not None and f.native.name.lower() in ("text", "longtext", "mediumtext")
+    return (
+        f.kind == "string"
+        and f.native is not None
+        and f.native.name.lower() in ("text", "longtext", "mediumtext")
+    )
 
 
 def _relation_out(r: Relation, entity: Entity, schema: Schema) -> dict[str, Any]:
@@ -302,7 +321,9 @@ def schema_from_json(data: Any, origin: str = "entities.json") -> Schema:
     if isinstance(data, dict) and "entities" in data:
         data = data["entities"]
     if not isinstance(data, list):
-        raise SchemaError(f"{origin}: expected a JSON array of entities, found {type(data).__name__}")
+        raise SchemaError(
+            f"{origin}: expected a JSON array of entities, found {type(data).__name__}"
+        )
     schema = Schema()
     for position, item in enumerate(data):
         where = f"{origin}: entity #{position + 1}"
@@ -322,7 +343,9 @@ def schema_from_json(data: Any, origin: str = "entities.json") -> Schema:
 
 def _expect(value: Any, types: type | tuple[type, ...], where: str, key: str) -> Any:
     if not isinstance(value, types):
-        wanted = types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        wanted = (
+            types.__name__ if isinstance(types, type) else " or ".join(t.__name__ for t in types)
+        )
         raise SchemaError(f"{where}: key {key!r} must be {wanted}, found {json.dumps(value)[:60]}")
     return value
 
@@ -348,16 +371,24 @@ def _entity_in(item: dict[str, Any], schema: Schema, where: str) -> Entity:
     _expect(fields, dict, where, "fields")
     for field_name, spec in fields.items():
         field_where = f"{where}, field {field_name}"
-        entity.fields.append(_field_in(field_name, _expect(spec, dict, field_where, "fields"), schema, field_where))
+        entity.fields.append(
+            _field_in(field_name, _expect(spec, dict, field_where, "fields"), schema, field_where)
+        )
     relations = item.get("relations", {})
     if isinstance(relations, list):
         relations = {_expect(r, dict, where, "relations").get("name"): r for r in relations}
     _expect(relations, dict, where, "relations")
     for relation_name, spec in relations.items():
         relation_where = f"{where}, relation {relation_name}"
-        entity.relations.append(_relation_in(relation_name, _expect(spec, dict, relation_where, "relations"), relation_where))
+        entity.relations.append(
+            _relation_in(
+                relation_name, _expect(spec, dict, relation_where, "relations"), relation_where
+            )
+        )
     for number, spec in enumerate(_expect(item.get("indexes", []), list, where, "indexes")):
-        entity.indexes.append(_index_in(_expect(spec, dict, where, "indexes"), f"{where}, index #{number + 1}"))
+        entity.indexes.append(
+            _index_in(_expect(spec, dict, where, "indexes"), f"{where}, index #{number + 1}")
+        )
     if "primaryKey" in ext:
         entity.primary_key = list(_expect(ext["primaryKey"], list, where, f"{EXT}.primaryKey"))
     else:
@@ -371,7 +402,9 @@ def _field_in(name: str, spec: dict[str, Any], schema: Schema, where: str) -> Fi
     if "kind" in ext:
         kind = ext["kind"]
         if kind not in FIELD_KINDS:
-            raise SchemaError(f"{where}: key '{EXT}.kind' has unknown type {kind!r}; known: {', '.join(FIELD_KINDS)}")
+            raise SchemaError(
+                f"{where}: key '{EXT}.kind' has unknown type {kind!r}; known: {', '.join(FIELD_KINDS)}"
+            )
     else:
         if coarse not in _FROM_COARSE:
             raise SchemaError(
@@ -398,7 +431,10 @@ def _field_in(name: str, spec: dict[str, Any], schema: Schema, where: str) -> Fi
     if "enum" in spec or "enum" in ext:
         values = _expect(spec.get("enum", []), list, where, "enum")
         info = _expect(ext.get("enum", {}), dict, where, f"{EXT}.enum")
-        enum_name = info.get("name") or f"{where.split('entity ')[-1].split(',')[0]}{name[:1].upper()}{name[1:]}"
+        enum_name = (
+            info.get("name")
+            or f"{where.split('entity ')[-1].split(',')[0]}{name[:1].upper()}{name[1:]}"
+        )
         known = schema.enums.get(enum_name)
         candidate = Enum(
             name=enum_name,
@@ -410,7 +446,9 @@ def _field_in(name: str, spec: dict[str, Any], schema: Schema, where: str) -> Fi
         if known is None:
             schema.enums[enum_name] = candidate
         elif known.values != candidate.values:
-            raise SchemaError(f"{where}: enum {enum_name} has values {candidate.values}, elsewhere {known.values}")
+            raise SchemaError(
+                f"{where}: enum {enum_name} has values {candidate.values}, elsewhere {known.values}"
+            )
         kind = "enum"
     native = None
     if "native" in ext:
@@ -419,8 +457,19 @@ def _field_in(name: str, spec: dict[str, Any], schema: Schema, where: str) -> Fi
     elif coarse == "text":
         native = NativeType("Text")
     known_ext = {
-        "kind", "column", "length", "precision", "scale", "timezone", "native", "default", "enum",
-        "updatedAt", "ignored", "uniqueName", "doc",
+        "kind",
+        "column",
+        "length",
+        "precision",
+        "scale",
+        "timezone",
+        "native",
+        "default",
+        "enum",
+        "updatedAt",
+        "ignored",
+        "uniqueName",
+        "doc",
     }
     extra = {k: v for k, v in spec.items() if k not in _FIELD_KEYS}
     unknown_ext = {k: v for k, v in ext.items() if k not in known_ext}
@@ -456,16 +505,22 @@ def _relation_in(name: str, spec: dict[str, Any], where: str) -> Relation:
     target = _expect(spec.get("target"), str, where, "target")
     rtype = spec.get("type")
     if rtype not in RELATION_TYPES:
-        raise SchemaError(f"{where}: key 'type' must be one of {', '.join(RELATION_TYPES)}, found {rtype!r}")
+        raise SchemaError(
+            f"{where}: key 'type' must be one of {', '.join(RELATION_TYPES)}, found {rtype!r}"
+        )
     on_delete = ext.get("onDelete")
     if on_delete is None and spec.get("onDelete") is not None:
         raw = str(spec["onDelete"])
         on_delete = _ACTION_IN.get(raw) or _ACTION_IN.get(raw.lower())
         if on_delete is None:
-            raise SchemaError(f"{where}: key 'onDelete' has unknown action {raw!r}; known: {', '.join(_ACTION_OUT.values())}")
+            raise SchemaError(
+                f"{where}: key 'onDelete' has unknown action {raw!r}; known: {', '.join(_ACTION_OUT.values())}"
+            )
     extra = {k: v for k, v in spec.items() if k not in _RELATION_KEYS}
     if "joinColumn" in spec and "fields" not in ext:
-        extra["joinColumn"] = spec["joinColumn"]  # resolved to a field by _complete_mostajs_relations
+        extra["joinColumn"] = spec[
+            "joinColumn"
+        ]  # resolved to a field by _complete_mostajs_relations
     if "mappedBy" in spec and "fields" not in ext:
         extra["mappedBy"] = spec["mappedBy"]
     try:
@@ -492,12 +547,15 @@ def _index_in(spec: dict[str, Any], where: str) -> Index:
     ext = _expect(spec.get(EXT, {}), dict, where, EXT)
     if "columns" in ext:
         columns = [
-            IndexColumn(c["field"], c.get("order"), c.get("length"), c.get("ops")) for c in ext["columns"]
+            IndexColumn(c["field"], c.get("order"), c.get("length"), c.get("ops"))
+            for c in ext["columns"]
         ]
     else:
         fields = spec.get("fields")
         if isinstance(fields, dict):
-            columns = [IndexColumn(k, str(v).lower() if v is not None else None) for k, v in fields.items()]
+            columns = [
+                IndexColumn(k, str(v).lower() if v is not None else None) for k, v in fields.items()
+            ]
         elif isinstance(fields, list):
             columns = [IndexColumn(str(k)) for k in fields]
         else:
@@ -542,13 +600,21 @@ def _complete_mostajs_relations(schema: Schema, origin: str) -> None:
             try:
                 target = schema.entity(relation.target)
             except SchemaError as exc:
-                raise SchemaError(f"{origin}: entity {entity.name}, relation {relation.name}: {exc.message}") from None
+                raise SchemaError(
+                    f"{origin}: entity {entity.name}, relation {relation.name}: {exc.message}"
+                ) from None
             column = relation.extra.pop("joinColumn", relation.name)
             key = target.primary_key_fields[0] if target.primary_key else Field("id", "string")
             if not entity.has_field(column):
                 entity.fields.append(
-                    Field(column, key.kind, required=relation.required, length=key.length,
-                          precision=key.precision, scale=key.scale)
+                    Field(
+                        column,
+                        key.kind,
+                        required=relation.required,
+                        length=key.length,
+                        precision=key.precision,
+                        scale=key.scale,
+                    )
                 )
             relation.fields = [entity.field(column).name]
             relation.references = [key.name]

@@ -73,7 +73,9 @@ class Default:
 
     def __post_init__(self) -> None:
         if self.kind not in DEFAULT_KINDS:
-            raise SchemaError(f"unknown default kind {self.kind!r}; known: {', '.join(DEFAULT_KINDS)}")
+            raise SchemaError(
+                f"unknown default kind {self.kind!r}; known: {', '.join(DEFAULT_KINDS)}"
+            )
 
     @property
     def is_generated_by_application(self) -> bool:
@@ -390,7 +392,9 @@ class Schema:
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise SchemaError(f"unknown entity {name!r}{hint}")
 
-    def select(self, names: list[str] | str | None = None, exclude: list[str] | None = None) -> list[Entity]:
+    def select(
+        self, names: list[str] | str | None = None, exclude: list[str] | None = None
+    ) -> list[Entity]:
         """Entities named in ``names`` (entity or table names; None or ``"*"`` = all but views),
         minus ``exclude``, in file order."""
         if names is None or names == "*" or names == ["*"]:
@@ -404,7 +408,9 @@ class Schema:
             chosen = [e for e in chosen if id(e) not in dropped]
         return chosen
 
-    def dependency_order(self, entities: list[Entity] | None = None) -> tuple[list[Entity], list[tuple[Entity, Relation]]]:
+    def dependency_order(
+        self, entities: list[Entity] | None = None
+    ) -> tuple[list[Entity], list[tuple[Entity, Relation]]]:
         """Entities sorted parents first.
 
         Returns:
@@ -451,10 +457,14 @@ class Schema:
         for entity in self.entities:
             for key in entity.primary_key:
                 if not entity.has_field(key):
-                    raise SchemaError(f"entity {entity.name}: primary key field {key!r} does not exist")
+                    raise SchemaError(
+                        f"entity {entity.name}: primary key field {key!r} does not exist"
+                    )
             for f in entity.fields:
                 if f.kind == "enum" and f.enum not in self.enums:
-                    raise SchemaError(f"entity {entity.name}, field {f.name}: unknown enum {f.enum!r}")
+                    raise SchemaError(
+                        f"entity {entity.name}, field {f.name}: unknown enum {f.enum!r}"
+                    )
             for relation in entity.relations:
                 if relation.target not in names:
                     close = difflib.get_close_matches(relation.target, sorted(names), n=1)
