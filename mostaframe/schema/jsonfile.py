@@ -592,10 +592,12 @@ def _complete_mostajs_relations(schema: Schema, origin: str) -> None:
     """Give @mostajs many-to-one / owning one-to-one relations their foreign-key field."""
     for entity in schema.entities:
         for relation in entity.relations:
+            # both keys are derived from the model when the file is written again
+            mapped_by = relation.extra.pop("mappedBy", None)
+            column = relation.extra.pop("joinColumn", None) or relation.name
             if relation.fields or relation.type not in ("many-to-one", "one-to-one"):
-                relation.extra.pop("mappedBy", None) if relation.fields else None
                 continue
-            if relation.type == "one-to-one" and "mappedBy" in relation.extra:
+            if relation.type == "one-to-one" and mapped_by:
                 continue  # inverse side of a one-to-one
             try:
                 target = schema.entity(relation.target)
@@ -603,7 +605,6 @@ def _complete_mostajs_relations(schema: Schema, origin: str) -> None:
                 raise SchemaError(
                     f"{origin}: entity {entity.name}, relation {relation.name}: {exc.message}"
                 ) from None
-            column = relation.extra.pop("joinColumn", relation.name)
             key = target.primary_key_fields[0] if target.primary_key else Field("id", "string")
             if not entity.has_field(column):
                 entity.fields.append(
