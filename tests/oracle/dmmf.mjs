@@ -17,6 +17,10 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
+// The wasm reports a Rust panic through this global before throwing; without it a panic
+// surfaces as an unrelated TypeError.
+let lastPanic = null;
+globalThis.PRISMA_WASM_PANIC_REGISTRY = { set_message: (m) => { lastPanic = m; } };
 const wasm = require('@prisma/prisma-schema-wasm');
 
 const stripAnsi = (s) => String(s).replace(/\x1b\[[0-9;]*m/g, '');
@@ -61,6 +65,7 @@ function main(argv) {
   } catch (e) {
     // The wasm throws an Error whose message is JSON: {"error_code":"P1012","message":"..."}
     let msg = e && e.message !== undefined ? e.message : String(e);
+    if (lastPanic) msg = `prisma-schema-wasm panicked: ${lastPanic}`;
     try {
       const parsed = JSON.parse(msg);
       msg = `${parsed.error_code || 'error'}: ${parsed.message}`;
