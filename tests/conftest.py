@@ -9,6 +9,8 @@ Each test gets its own database (``mf_<random>``), dropped afterwards.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,25 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 ROOT = Path(__file__).resolve().parent.parent
 FITZONE_PRISMA = ROOT / "data" / "fitzonegym" / "schema.prisma"
+
+
+ORACLE_DIR = ROOT / "tests" / "oracle"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Install Prisma's own parser (the differential-test oracle) from npm on first use.
+
+    Keeps the README's single test command sufficient on a fresh machine. Without node/npm the
+    oracle tests skip (or fail under CI) with their own reason.
+    """
+    if (ORACLE_DIR / "node_modules").exists() or not (shutil.which("node") and shutil.which("npm")):
+        return
+    subprocess.run(
+        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=ORACLE_DIR,
+        check=False,
+        timeout=300,
+    )
 
 
 def _unavailable(reason: str) -> None:
