@@ -72,6 +72,17 @@ def pg_url() -> Iterator[str]:
         yield f"{_server_part(PG_URL)}/{name}"
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as admin:
+            # replication slots are cluster-wide and block DROP DATABASE: drop this test's first
+            admin.execute(
+                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+                "WHERE database = %s AND active_pid IS NOT NULL",
+                (name,),
+            )
+            admin.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                "WHERE database = %s",
+                (name,),
+            )
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
