@@ -1,0 +1,665 @@
+"""PostgreSQL and MySQL/MariaDB sources: connectorx ``arrow_stream``, typed by the entity model.
+
+connectorx streams record batches with bounded memory but decides types itself: it widens
+int16/int32 to int64, returns every NUMERIC as decimal128(38,10) (and fails on values that do not
+fit), and *panics* (``PanicException``, a ``BaseException``) on types it does not know (tsvector,
+interval, money, timetz, inet, xml, point, arrays of timestamps, …). So before reading, the
+catalog is asked what each column really is, and the SELECT list is built from the model and the
+catalog together:
+
+* a column connectorx reads exactly is selected as is, then cast to the model's type
+  (int64 → int32, decimal128(38,10) → decimal(10,2), ``+00:00`` → ``UTC``);
+* anything else is cast to text in the query (``::text`` / ``CAST(… AS CHAR)``) and parsed into
+  the model's type by :func:`mostaframe.sources.conform`: NUMERIC that does not fit
+  decimal128(38,10) exactly (``numeric(65,30)``, scale > 10), enums, uuid, json, ``char(n)``
+  (the cast drops PostgreSQL's blank padding), arrays connectorx does not read (``::text[]``),
+  and every type connectorx would panic on.
+
+Large PostgreSQL tables are read by two worker processes at once, each streaming a range of heap
+pages (``ctid``), into the same bounded pipeline (MySQL: two ranges of a numeric primary key).
+Processes, not threads: connectorx holds the GIL while it decodes, so two threads run no faster
+than one (measured; see tests/benchmarks/bench_read.py). Row order within an entity is not kept,
+which a copy does not need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import DatabaseConnectionError, SourceError
+from ..secrets import DatabaseURI, mask_text, mask_uri
+from . import Source, conform
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..schema.model import Entity, Field, Schema
+
+#: read a table with this many worker processes when it is large enough
+PARALLEL_READERS = 2
+#: PostgreSQL tables of at least this many 8 kB pages (≈ 100 MB) are read in parallel
+PARALLEL_MIN_PAGES = int(os.environ.get("MOSTAFRAME_PARALLEL_MIN_PAGES", "12800"))
+#: MySQL tables of at least this many rows (estimate) are read in parallel
+PARALLEL_MIN_ROWS = 1_000_000
+#: tables with fewer rows than this (by the planner's estimate) are counted exactly
+EXACT_COUNT_BELOW = 200_000
+
+
+@dataclass
+class ReadPlan:
+    """How one entity is read: the SELECT list, the table and what the catalog said."""
+
+    table: str  # quoted, possibly schema-qualified
+    columns: list[str]  # SELECT expressions, aliased to the column names
+    pages: int = 0  # PostgreSQL heap pages (0 when unknown)
+    estimate: int | None = None  # planner's row estimate
+    parallel_key: str | None = None  # MySQL: numeric primary key column (quoted)
+    heap: bool = True  # PostgreSQL: an ordinary table (has ctid)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def open_connectorx_source(uri: DatabaseURI) -> ConnectorXSource:
+    """The connectorx source for ``uri``'s dialect (postgres or mysql)."""
+    for cls in (PostgresSource, MySQLSource):
+        if cls.dialect == uri.dialect:
+            return cls(uri)
+    raise SourceError(f"connectorx does not read {uri.dialect} ({uri})")
+
+
+class ConnectorXSource(Source):
+    """Common part of the connectorx sources; subclasses hold the dialect's SQL."""
+
+    kind = "db"
+    dialect: ClassVar[str]
+    #: statements run on every connectorx connection before the query
+    PRE_EXECUTION: ClassVar[list[str]] = []
+
+    def __init__(self, uri: DatabaseURI) -> None:
+        self.uri = uri
+        self.description = f"{uri.dialect} {mask_uri(uri.raw)}"
+        self._plans: dict[str, ReadPlan] = {}
+        self._connection: Any = None
+        self._secrets = _password_forms(uri.raw)
+
+    # -- dialect hooks ---------------------------------------------------------------------
+
+    def quote(self, identifier: str) -> str:
+        raise NotImplementedError
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def _plan(self, entity: Entity) -> ReadPlan:
+        raise NotImplementedError
+
+    def _partitions(self, plan: ReadPlan) -> list[str]:
+        """Extra predicates splitting the table for parallel reads ([] = one stream)."""
+        return []
+
+    def _count(self, plan: ReadPlan, where: str | None) -> int:
+        sql = f"SELECT count(*) FROM {plan.table}" + (f" WHERE ({where})" if where else "")
+        return int(self._fetch(sql)[0][0])
+
+    # -- Source API ------------------------------------------------------------------------
+
+    def prepare(self, schema: Schema, entities: list[Entity]) -> None:
+        self._connection = self._connection or self._connect()
+        for entity in entities:
+            self._plans[entity.name] = self._plan(entity)
+
+    def plan(self, entity: Entity) -> ReadPlan:
+        """The read plan of ``entity`` (asks the catalog the first time)."""
+        if entity.name not in self._plans:
+            self._connection = self._connection or self._connect()
+            self._plans[entity.name] = self._plan(entity)
+        return self._plans[entity.name]
+
+    def query(self, entity: Entity, where: str | None = None) -> str:
+        """The SELECT statement :meth:`read` runs (without partition predicates)."""
+        plan = self.plan(entity)
+        sql = f"SELECT {', '.join(plan.columns)} FROM {plan.table}"
+        return sql + (f" WHERE ({where})" if where else "")
+
+    def estimate_rows(self, entity: Entity, where: str | None = None) -> int | None:
+        plan = self.plan(entity)
+        if plan.estimate is not None and plan.estimate >= EXACT_COUNT_BELOW:
+            return None if where else plan.estimate
+        return self._count(plan, where)
+
+    def read(
+        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        base = self.query(entity, where)
+        partitions = self._partitions(self.plan(entity))
+        if len(partitions) > 1:
+            joiner = " AND " if where else " WHERE "
+            queries = [f"{base}{joiner}{predicate}" for predicate in partitions]
+            yield from self._read_parallel(entity, queries, batch_size)
+            return
+        for batch in _stream(
+            self.uri.connectorx_url(), base, batch_size, self.PRE_EXECUTION, self._where(entity)
+        ):
+            yield conform(batch, entity)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _where(self, entity: Entity) -> str:
+        return f"{self.description}, entity {entity.name}"
+
+    def _fetch(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        self._connection = self._connection or self._connect()
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        except Exception as exc:
+            raise SourceError(f"{self.description}: {self._mask(exc)}") from None
+        finally:
+            cursor.close()
+
+    def _mask(self, exc: BaseException) -> str:
+        return mask_text(_first_line(exc), self._secrets)
+
+    def _missing_table(self, entity: Entity, known: list[str]) -> SourceError:
+        close = difflib.get_close_matches(entity.table, known, n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "create it or fix entities.json"
+        return SourceError(
+            f"entity {entity.name}: table {entity.table!r} does not exist in {self.description}",
+            hint=hint,
+        )
+
+    def _missing_column(self, entity: Entity, column: str, known: list[str]) -> SourceError:
+        close = difflib.get_close_matches(column, known, n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else f"columns: {', '.join(known)}"
+        return SourceError(
+            f"entity {entity.name}: table {entity.table!r} in {self.description} has no column "
+            f"{column!r}",
+            hint=hint,
+        )
+
+    def _read_parallel(
+        self, entity: Entity, queries: list[str], batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        """Run each query in its own worker process; yield batches as they come."""
+        job = {
+            "url": self.uri.connectorx_url(),
+            "batch_size": batch_size,
+            "pre": self.PRE_EXECUTION,
+            "entity": entity,
+            "where": self._where(entity),
+        }
+        pipeline: queue.Queue[Any] = queue.Queue(maxsize=PARALLEL_READERS * 2)
+        stop = threading.Event()
+        workers = [_Worker({**job, "query": sql}, pipeline, stop, self._secrets) for sql in queries]
+        try:
+            for worker in workers:
+                worker.start()
+            running = len(workers)
+            while running:
+                item = pipeline.get()
+                if item is None:
+                    running -= 1
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    yield item
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+
+# types connectorx reads exactly (scalars); anything else is read as text
+_PG_NATIVE = {
+    "int2",
+    "int4",
+    "int8",
+    "float4",
+    "float8",
+    "numeric",
+    "bool",
+    "text",
+    "varchar",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "bytea",
+}
+# element types of arrays connectorx reads (others: ``::text[]``)
+_PG_NATIVE_ARRAYS = {"int2", "int4", "int8", "float4", "float8", "bool", "text", "varchar"}
+# read as text on purpose: the text form is canonical (uuid lower case, json as stored, enum
+# value, char(n) without padding)
+_PG_AS_TEXT = {"uuid", "json", "jsonb", "bpchar", "char", "name"}
+
+
+class PostgresSource(ConnectorXSource):
+    """A PostgreSQL database read with connectorx (binary protocol), typed by the model."""
+
+    dialect = "postgres"
+    PRE_EXECUTION: ClassVar[list[str]] = ["SET TIME ZONE 'UTC'"]
+
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        try:
+            return psycopg.connect(self.uri.libpq_url(), autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise DatabaseConnectionError(
+                f"cannot connect to {self.description}: {_pg_reason(exc, self._secrets)}",
+                hint="check host, port, database name, user and password",
+            ) from None
+
+    def _plan(self, entity: Entity) -> ReadPlan:
+        table = self.quote(entity.table)
+        if entity.db_schema:
+            table = f"{self.quote(entity.db_schema)}.{table}"
+        rows = self._fetch(
+            "SELECT c.oid, c.relkind, c.reltuples::bigint,"
+            " pg_relation_size(c.oid) / current_setting('block_size')::int"
+            " FROM pg_class c WHERE c.oid = to_regclass(%s)",
+            (table,),
+        )
+        if not rows:
+            known = [
+                r[0]
+                for r in self._fetch(
+                    "SELECT relname FROM pg_class WHERE relkind IN ('r','v','m','p','f')"
+                    " AND relnamespace = ANY(current_schemas(false)::regnamespace[])"
+                )
+            ]
+            raise self._missing_table(entity, known)
+        oid, relkind, reltuples, pages = rows[0]
+        catalog = {
+            name: (typname, typtype, element)
+            for name, typname, typtype, element in self._fetch(
+                "SELECT a.attname, t.typname, t.typtype, e.typname"
+                " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
+                " LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'"
+                " WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped"
+                " ORDER BY a.attnum",
+                (oid,),
+            )
+        }
+        columns = []
+        for f in entity.fields:
+            if f.column not in catalog:
+                raise self._missing_column(entity, f.column, list(catalog))
+            columns.append(f"{self._expression(f, *catalog[f.column])} AS {self.quote(f.column)}")
+        return ReadPlan(
+            table=table,
+            columns=columns,
+            pages=int(pages or 0),
+            estimate=int(reltuples) if reltuples is not None and reltuples >= 0 else None,
+            heap=relkind in ("r", "m"),
+        )
+
+    def _expression(self, f: Field, typname: str, typtype: str, element: str | None) -> str:
+        column = self.quote(f.column)
+        if element is not None:  # an array column
+            if f.list and element in _PG_NATIVE_ARRAYS:
+                return column
+            if f.list and element == "numeric" and _decimal_fits(f):
+                return column
+            # elements as text, parsed per the model (a non-list field gets the array's text)
+            return f"{column}::text[]" if f.list else f"{column}::text"
+        if typname == "timetz":
+            # time64 has no zone: keep the UTC time, as timestamptz values are kept in UTC
+            return f"({column} AT TIME ZONE 'UTC')::time"
+        if typname == "numeric" and f.kind == "decimal" and not _decimal_fits(f):
+            return f"{column}::text"
+        if typtype == "b" and typname in _PG_NATIVE:
+            return column
+        # enums, domains, uuid, json, char(n), tsvector, interval, money, inet, xml, point, …
+        return f"{column}::text"
+
+    def _partitions(self, plan: ReadPlan) -> list[str]:
+        if not plan.heap or plan.pages < PARALLEL_MIN_PAGES:
+            return []
+        step = plan.pages // PARALLEL_READERS
+        bounds = [step * i for i in range(1, PARALLEL_READERS)]
+        predicates = []
+        low = None
+        for bound in bounds:
+            upper = f"ctid < '({bound},0)'::tid"
+            predicates.append(upper if low is None else f"{low} AND {upper}")
+            low = f"ctid >= '({bound},0)'::tid"
+        # the last range is open: rows appended after the page count was taken are read too
+        predicates.append(low or "true")
+        return predicates
+
+
+# ---------------------------------------------------------------------------------------------
+# MySQL / MariaDB
+
+_MYSQL_NATIVE = {
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "integer",
+    "bigint",
+    "float",
+    "double",
+    "decimal",
+    "date",
+    "datetime",
+    "timestamp",
+    "time",
+    "year",
+    "char",
+    "varchar",
+    "tinytext",
+    "text",
+    "mediumtext",
+    "longtext",
+    "json",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "binary",
+    "varbinary",
+    "enum",
+    "bit",
+}
+_MYSQL_INTEGER = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
+
+
+class MySQLSource(ConnectorXSource):
+    """A MySQL/MariaDB database read with connectorx, typed by the model."""
+
+    dialect = "mysql"
+    # TIMESTAMP columns come back in the session's zone: make it UTC
+    PRE_EXECUTION: ClassVar[list[str]] = ["SET time_zone = '+00:00'"]
+
+    def quote(self, identifier: str) -> str:
+        return "`" + identifier.replace("`", "``") + "`"
+
+    def _connect(self) -> Any:
+        import pymysql
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.uri.sqlalchemy_url())
+        try:
+            return pymysql.connect(
+                host=url.host or "localhost",
+                port=url.port or 3306,
+                user=url.username or "",
+                password=url.password or "",
+                database=url.database,
+                connect_timeout=10,
+            )
+        except pymysql.Error as exc:
+            reason = exc.args[-1] if exc.args else exc
+            raise DatabaseConnectionError(
+                f"cannot connect to {self.description}: {mask_text(str(reason), self._secrets)}",
+                hint="check host, port, database name, user and password",
+            ) from None
+
+    def _plan(self, entity: Entity) -> ReadPlan:
+        catalog = {
+            name: (data_type.lower(), column_type.lower())
+            for name, data_type, column_type in self._fetch(
+                "SELECT column_name, data_type, column_type FROM information_schema.columns"
+                " WHERE table_schema = DATABASE() AND table_name = %s ORDER BY ordinal_position",
+                (entity.table,),
+            )
+        }
+        if not catalog:
+            known = [
+                r[0]
+                for r in self._fetch(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+                )
+            ]
+            raise self._missing_table(entity, known)
+        columns = []
+        for f in entity.fields:
+            if f.column not in catalog:
+                raise self._missing_column(entity, f.column, list(catalog))
+            data_type, _ = catalog[f.column]
+            expression = self.quote(f.column)
+            if data_type not in _MYSQL_NATIVE or (
+                data_type == "decimal" and f.kind == "decimal" and not _decimal_fits(f)
+            ):
+                expression = f"CAST({expression} AS CHAR)"
+            columns.append(f"{expression} AS {self.quote(f.column)}")
+        estimate = self._fetch(
+            "SELECT table_rows FROM information_schema.tables"
+            " WHERE table_schema = DATABASE() AND table_name = %s",
+            (entity.table,),
+        )
+        key = None
+        if len(entity.primary_key) == 1:
+            pk = entity.primary_key_fields[0]
+            if catalog.get(pk.column, ("",))[0] in _MYSQL_INTEGER:
+                key = self.quote(pk.column)
+        return ReadPlan(
+            table=self.quote(entity.table),
+            columns=columns,
+            estimate=int(estimate[0][0]) if estimate and estimate[0][0] is not None else None,
+            parallel_key=key,
+        )
+
+    def _partitions(self, plan: ReadPlan) -> list[str]:
+        if plan.parallel_key is None or (plan.estimate or 0) < PARALLEL_MIN_ROWS:
+            return []
+        low, high = self._fetch(
+            f"SELECT min({plan.parallel_key}), max({plan.parallel_key}) FROM {plan.table}"
+        )[0]
+        if low is None or high - low < PARALLEL_READERS:
+            return []
+        step = (high - low) // PARALLEL_READERS
+        bounds = [low + step * i for i in range(1, PARALLEL_READERS)]
+        key = plan.parallel_key
+        predicates, previous = [], None
+        for bound in bounds:
+            upper = f"{key} < {int(bound)}"
+            predicates.append(upper if previous is None else f"{previous} AND {upper}")
+            previous = f"{key} >= {int(bound)}"
+        # NULL keys cannot exist in a primary key; the last range is open-ended
+        predicates.append(previous or "1=1")
+        return predicates
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers shared by the in-process and the worker-process read paths
+
+
+def _decimal_fits(f: Field) -> bool:
+    """True when decimal128(38,10) — what connectorx returns — holds every value exactly."""
+    from ..schema.arrow import arrow_type
+
+    target = arrow_type(f)
+    while hasattr(target, "value_type"):
+        target = target.value_type
+    precision, scale = target.precision, target.scale
+    return scale <= 10 and precision - scale <= 28
+
+
+def _stream(
+    url: str, query: str, batch_size: int, pre: list[str], where: str
+) -> Iterator[pa.RecordBatch]:
+    """connectorx ``arrow_stream`` batches; driver panics become :class:`SourceError`."""
+    import connectorx
+
+    secrets = _password_forms(url)
+    try:
+        reader = connectorx.read_sql(
+            url,
+            query,
+            return_type="arrow_stream",
+            batch_size=batch_size,
+            pre_execution_query=pre or None,
+        )
+        yield from reader
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # connectorx raises PanicException, a BaseException
+        raise SourceError(f"{where}: {mask_text(_first_line(exc), secrets)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0]
+
+
+def _password_forms(url: str) -> tuple[str, ...]:
+    """The password of ``url`` as written and percent-decoded, for masking free text."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password if "://" in url else None
+    except ValueError:
+        return ()
+    if not password:
+        return ()
+    return tuple({password, unquote(password)})
+
+
+def _pg_reason(exc: BaseException, secrets: tuple[str, ...]) -> str:
+    """The useful line of a libpq error (``password authentication failed…``)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    useful = [line for line in lines if "FATAL" in line or "failed" in line or "refused" in line]
+    text = (useful or lines or [type(exc).__name__])[-1]
+    return mask_text(text, secrets)
+
+
+class _Worker:
+    """One reader process streaming Arrow IPC to us, and the thread that forwards its batches."""
+
+    def __init__(
+        self,
+        job: dict[str, Any],
+        pipeline: queue.Queue[Any],
+        stop: threading.Event,
+        secrets: tuple[str, ...],
+    ) -> None:
+        self.job = job
+        self.pipeline = pipeline
+        self.stop_event = stop
+        self.secrets = secrets
+        self.process: subprocess.Popen[bytes] | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        # the job (URL with its password) goes through stdin, never the command line (ps)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mostaframe.sources.connectorx"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_worker_environment(),
+        )
+        assert self.process.stdin is not None
+        self.process.stdin.write(pickle.dumps(self.job))
+        self.process.stdin.close()
+        self.thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self.stop_event.is_set():
+            try:
+                self.pipeline.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        import pyarrow as pa
+
+        process = self.process
+        assert process is not None and process.stdout is not None and process.stderr is not None
+        try:
+            try:
+                reader = pa.ipc.open_stream(process.stdout)
+                for batch in reader:
+                    if not self._put(batch):
+                        return
+            except pa.ArrowInvalid:
+                pass  # the worker died before writing a stream: its stderr says why
+            code = process.wait()
+            if code != 0 and not self.stop_event.is_set():
+                message = process.stderr.read().decode(errors="replace").strip()
+                line = message.splitlines()[-1] if message else f"reader process exited {code}"
+                self._put(SourceError(mask_text(line, self.secrets)))
+                return
+            self._put(None)
+        except Exception as exc:
+            self._put(SourceError(f"{self.job['where']}: {mask_text(_first_line(exc))}"))
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        if self.process is not None:
+            self.process.wait()
+            for stream in (self.process.stdout, self.process.stderr):
+                if stream is not None:
+                    stream.close()
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+
+
+def _worker_environment() -> dict[str, str]:
+    """Our environment, with this package importable even when it is not installed."""
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{root}{os.pathsep}{path}" if path else root,
+        "RUST_BACKTRACE": "0",
+    }
+
+
+def _worker_main() -> int:
+    """Entry of a reader process: job from stdin (pickle), Arrow IPC stream to stdout."""
+    import pyarrow as pa
+
+    job = pickle.loads(sys.stdin.buffer.read())
+    entity = job["entity"]
+    writer = None
+    sink = pa.output_stream(sys.stdout.buffer)
+    try:
+        for raw in _stream(job["url"], job["query"], job["batch_size"], job["pre"], job["where"]):
+            batch = conform(raw, entity)
+            if writer is None:
+                writer = pa.ipc.new_stream(sink, batch.schema)
+            writer.write_batch(batch)
+        if writer is None:
+            from ..schema.arrow import arrow_schema
+
+            writer = pa.ipc.new_stream(sink, arrow_schema(entity))
+        writer.close()
+    except Exception as exc:
+        print(str(exc).replace("\n", " "), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker_main())
