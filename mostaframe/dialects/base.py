@@ -1,0 +1,430 @@
+"""What every SQL dialect knows: type map, quoting, defaults, naming — differences kept as data.
+
+A dialect is one small class in one module (``postgres.py``, ``mysql.py``, …) that overrides
+:attr:`Dialect.TYPE_MAP` / :attr:`Dialect.NATIVE_TYPES` entries and a few documented flags, and a
+method only where its SQL truly differs. :mod:`mostaframe.ddl` builds SQLAlchemy ``Table`` objects
+from the entity model through these hooks and compiles them with :meth:`Dialect.sqlalchemy_dialect`;
+:mod:`mostaframe.schema.reflect` goes the other way through :meth:`Dialect.kind_of_type` and
+:meth:`Dialect.parse_default`.
+
+Type factories take the :class:`~mostaframe.schema.model.Field` and return a SQLAlchemy type;
+native factories take the integer arguments of a Prisma ``@db.*`` annotation (``VarChar(255)`` →
+``(255,)``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
+
+from ..errors import SchemaError, UnsupportedError
+
+if TYPE_CHECKING:
+    from ..schema.model import Default, Entity, Enum, Field, Index, Schema
+
+TypeFactory = Callable[["Field"], sa.types.TypeEngine]
+NativeFactory = Callable[[tuple[int, ...]], sa.types.TypeEngine]
+
+#: Prisma's default precision of DateTime columns (``TIMESTAMP(3)``, ``DATETIME(3)``).
+DEFAULT_DATETIME_PRECISION = 3
+#: Prisma's default Decimal: ``DECIMAL(65,30)``.
+DEFAULT_DECIMAL = (65, 30)
+
+#: Prisma spells referential actions in CamelCase, SQL in words.
+SQL_ACTIONS = {
+    "Cascade": "CASCADE",
+    "Restrict": "RESTRICT",
+    "NoAction": "NO ACTION",
+    "SetNull": "SET NULL",
+    "SetDefault": "SET DEFAULT",
+}
+PRISMA_ACTIONS = {sql: prisma for prisma, sql in SQL_ACTIONS.items()}
+
+
+def native_args(field: Field) -> tuple[int, ...]:
+    """Integer arguments of ``field.native`` (``Decimal(10, 2)`` → ``(10, 2)``).
+
+    Raises:
+        SchemaError: an argument is not an integer (names the field and the annotation).
+    """
+    if field.native is None:
+        return ()
+    try:
+        return tuple(int(str(arg).strip()) for arg in field.native.args)
+    except ValueError:
+        raise SchemaError(
+            f"field {field.name}: native type @db.{field.native} has a non-integer argument",
+            hint="native type arguments are lengths or precisions, e.g. @db.VarChar(255)",
+        ) from None
+
+
+def field_length(field: Field) -> int | None:
+    """Character length: ``Field.length``, else the argument of a ``VarChar(n)``/``Char(n)``."""
+    if field.length is not None:
+        return field.length
+    if field.native is not None and field.native.name.lower() in ("varchar", "char"):
+        args = native_args(field)
+        return args[0] if args else None
+    return None
+
+
+def field_precision(field: Field) -> int | None:
+    """Precision: ``Field.precision``, else the first argument of the native type."""
+    if field.precision is not None:
+        return field.precision
+    args = native_args(field) if field.kind in ("decimal", "datetime", "time") else ()
+    return args[0] if args else None
+
+
+def decimal_args(field: Field) -> tuple[int, int]:
+    """Precision and scale of a decimal field, Prisma's (65, 30) when none is given."""
+    precision = field_precision(field)
+    if precision is None:
+        return DEFAULT_DECIMAL
+    scale = field.scale
+    if scale is None:
+        args = native_args(field)
+        scale = args[1] if len(args) > 1 else 0
+    return precision, scale
+
+
+def datetime_precision(field: Field) -> int:
+    """Fractional-second precision of a datetime, Prisma's 3 when none is given."""
+    precision = field_precision(field)
+    return DEFAULT_DATETIME_PRECISION if precision is None else precision
+
+
+class NamedType(sa.types.UserDefinedType):
+    """A column type SQLAlchemy has no class for, written as given (``XML``, ``SERIAL``, …)."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.spec
+
+    def __repr__(self) -> str:
+        return f"NamedType({self.spec!r})"
+
+
+class Dialect:
+    """One SQL dialect. Subclasses override data first, methods only where SQL differs.
+
+    Flags (class attributes):
+        name: canonical lower-case name (the registry key).
+        quote_char: identifier quote character; embedded ones are doubled.
+        max_identifier_length: longest identifier in bytes (Prisma truncates generated names
+            to it).
+        enum_style: ``"type"`` (CREATE TYPE … AS ENUM, then a named column type), ``"inline"``
+            (``ENUM('a','b')`` column type) or ``"text"`` (plain text column).
+        transactional_ddl: CREATE/DROP can run inside a transaction and roll back.
+        alter_add_foreign_key: foreign keys can be added after CREATE TABLE (cycles need it).
+        unique_as_constraint: uniques are UNIQUE constraints inside CREATE TABLE (needed when
+            foreign keys may only reference constraints) instead of Prisma's unique indexes.
+        referential_actions: the ON DELETE / ON UPDATE actions the database enforces.
+        supports_arrays: scalar lists become native arrays (else JSON text).
+        supports_schemas: entities may live in a database schema (namespace).
+        named_primary_key: the primary key constraint takes the ``<table>_pkey`` name.
+        inline_cyclic_foreign_keys: foreign keys are checked only when rows are written, so
+            those closing a cycle can be declared inside CREATE TABLE.
+        drop_foreign_key_keyword: ``ALTER TABLE … DROP <keyword> name`` for a foreign key.
+    """
+
+    name: ClassVar[str] = "base"
+    quote_char: ClassVar[str] = '"'
+    max_identifier_length: ClassVar[int] = 10_000
+    enum_style: ClassVar[str] = "text"
+    transactional_ddl: ClassVar[bool] = True
+    alter_add_foreign_key: ClassVar[bool] = True
+    unique_as_constraint: ClassVar[bool] = False
+    referential_actions: ClassVar[frozenset[str]] = frozenset(SQL_ACTIONS)
+    supports_arrays: ClassVar[bool] = False
+    supports_schemas: ClassVar[bool] = False
+    named_primary_key: ClassVar[bool] = True
+    inline_cyclic_foreign_keys: ClassVar[bool] = False
+    drop_foreign_key_keyword: ClassVar[str] = "CONSTRAINT"
+
+    #: model kind → column type factory
+    TYPE_MAP: ClassVar[dict[str, TypeFactory]] = {
+        "string": lambda f: sa.VARCHAR(field_length(f)) if field_length(f) else sa.TEXT(),
+        "int": lambda f: sa.INTEGER(),
+        "smallint": lambda f: sa.SMALLINT(),
+        "bigint": lambda f: sa.BIGINT(),
+        "float": lambda f: sa.DOUBLE_PRECISION(),
+        "real": lambda f: sa.REAL(),
+        "decimal": lambda f: sa.DECIMAL(*decimal_args(f)),
+        "boolean": lambda f: sa.BOOLEAN(),
+        "datetime": lambda f: sa.TIMESTAMP(timezone=f.timezone),
+        "date": lambda f: sa.DATE(),
+        "time": lambda f: sa.TIME(timezone=f.timezone),
+        "json": lambda f: sa.JSON(),
+        "bytes": lambda f: sa.BLOB(),
+        "uuid": lambda f: sa.UUID(),
+        "enum": lambda f: sa.TEXT(),
+    }
+
+    #: Prisma native type name (``@db.<Name>``, lower-cased) → column type factory. A native
+    #: type the dialect does not know falls back to :attr:`TYPE_MAP` for the field's kind.
+    NATIVE_TYPES: ClassVar[dict[str, NativeFactory]] = {}
+
+    #: ``dbgenerated`` expressions written for another database → this dialect's spelling
+    #: (lower-cased, spaces removed, as keys). Unknown foreign expressions are dropped with a
+    #: warning rather than emitted as SQL the database would reject.
+    EXPRESSIONS: ClassVar[dict[str, str]] = {}
+
+    #: Prisma datasource providers whose ``dbgenerated`` expressions this dialect runs as is.
+    PROVIDERS: ClassVar[tuple[str, ...]] = ()
+
+    # ── identifiers ────────────────────────────────────────────────────────────────────────
+
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier, doubling embedded quote characters.
+
+        >>> from mostaframe.dialects import get_dialect
+        >>> get_dialect("mysql").quote("odd`name")
+        '`odd``name`'
+
+        Raises:
+            SchemaError: empty identifier, or one containing NUL (no database accepts it).
+        """
+        if not identifier:
+            raise SchemaError("empty identifier: every table, column and index needs a name")
+        if "\x00" in identifier:
+            raise SchemaError(
+                f"identifier {identifier!r} contains a NUL character, which {self.name} does not "
+                "accept in names",
+                hint="rename it in the model (@map / @@map)",
+            )
+        q = self.quote_char
+        return f"{q}{identifier.replace(q, q + q)}{q}"
+
+    def constraint_name(self, table: str, columns: list[str], suffix: str) -> str:
+        """Prisma's generated constraint / index name: ``<table>_<col>_<col>_<suffix>``.
+
+        Like Prisma, the ``<table>_<cols>`` part is cut so the whole name fits in
+        :attr:`max_identifier_length` bytes (at a character boundary).
+        """
+        stem = "_".join([table, *columns])
+        limit = self.max_identifier_length - len(suffix) - 1
+        encoded = stem.encode()
+        if len(encoded) > limit:
+            stem = encoded[:limit].decode(errors="ignore")
+        return f"{stem}_{suffix}"
+
+    def primary_key_name(self, entity: Entity) -> str | None:
+        """Name of the primary key constraint (None where the database ignores names)."""
+        if not self.named_primary_key:
+            return None
+        return entity.primary_key_name or self.constraint_name(entity.table, [], "pkey")
+
+    # ── types ──────────────────────────────────────────────────────────────────────────────
+
+    def column_type(self, field: Field, schema: Schema) -> sa.types.TypeEngine:
+        """The SQLAlchemy column type of ``field`` in this dialect.
+
+        Order: enum → native ``@db.*`` type when this dialect knows it → :attr:`TYPE_MAP`;
+        scalar lists wrap the result with :meth:`list_type`.
+
+        Raises:
+            SchemaError: unknown enum, or a malformed native type.
+        """
+        if field.kind == "enum":
+            enum = schema.enums.get(field.enum or "")
+            if enum is None:
+                raise SchemaError(f"field {field.name}: unknown enum {field.enum!r}")
+            base = self.enum_type(enum, field)
+        else:
+            base = self._native_type(field, schema) or self.TYPE_MAP[field.kind](field)
+        return self.list_type(base, field) if field.list else base
+
+    def _native_type(self, field: Field, schema: Schema) -> sa.types.TypeEngine | None:
+        # a native type is only trusted when the model was written for this database:
+        # @db.Timestamp means "without time zone" on PostgreSQL but a 2038-limited type on MySQL
+        if field.native is None or not self.accepts_natives_of(schema):
+            return None
+        factory = self.NATIVE_TYPES.get(field.native.name.lower())
+        return factory(native_args(field)) if factory else None
+
+    def accepts_natives_of(self, schema: Schema) -> bool:
+        """True when ``schema``'s native types (``@db.*``) are meant for this dialect."""
+        return schema.provider is None or schema.provider.lower() in self.PROVIDERS
+
+    def enum_type(self, enum: Enum, field: Field) -> sa.types.TypeEngine:
+        """Column type of an enum field (text unless the dialect has enums)."""
+        return self.TYPE_MAP["enum"](field)
+
+    def enum_statements(self, enum: Enum, *, if_not_exists: bool = False) -> list[str]:
+        """Statements that create the enum type (none unless :attr:`enum_style` is ``type``)."""
+        return []
+
+    def drop_enum_statements(self, enum: Enum) -> list[str]:
+        """Statements that drop the enum type."""
+        return []
+
+    def list_type(self, base: sa.types.TypeEngine, field: Field) -> sa.types.TypeEngine:
+        """Column type of a scalar list: JSON text where the dialect has no arrays."""
+        return self.TYPE_MAP["json"](field)
+
+    # ── defaults and autoincrement ────────────────────────────────────────────────────────
+
+    def autoincrement(
+        self, entity: Entity, field: Field
+    ) -> tuple[sa.types.TypeEngine | None, bool]:
+        """How an ``autoincrement()`` field is declared.
+
+        Returns:
+            ``(type, flag)``: a replacement column type (None = keep) and the value for
+            SQLAlchemy's ``Column(autoincrement=…)``, which makes the compiler write SERIAL /
+            AUTO_INCREMENT / AUTOINCREMENT for the primary key column.
+
+        Raises:
+            UnsupportedError: the dialect cannot generate values for this column.
+        """
+        return None, True
+
+    def pre_table_statements(self, entity: Entity, *, if_not_exists: bool = False) -> list[str]:
+        """Statements that must run before the entity's CREATE TABLE (e.g. sequences)."""
+        return []
+
+    def post_drop_statements(self, entity: Entity) -> list[str]:
+        """Statements that clean up after the entity's DROP TABLE (e.g. sequences)."""
+        return []
+
+    def default_sql(self, entity: Entity, field: Field, schema: Schema) -> str | None:
+        """SQL text of the column default, or None for no database default.
+
+        uuid/cuid/nanoid/ulid defaults are computed by the application (as in Prisma): no
+        database default. ``autoincrement`` is declared by :meth:`autoincrement`.
+        """
+        default = field.default
+        if default is None or default.is_generated_by_application:
+            return None
+        if default.kind in ("autoincrement", "sequence"):
+            return None
+        if default.kind == "now":
+            return self.now_sql(field)
+        if default.kind == "enum":
+            enum = schema.enums[field.enum or ""]
+            return self.string_literal(enum.mapped.get(default.value, default.value))
+        if default.kind == "literal":
+            return self.literal_sql(default.value, field)
+        if default.kind == "dbgenerated":
+            return self.expression_sql(default, entity, field, schema)
+        return None
+
+    def now_sql(self, field: Field) -> str:
+        """Default expression for ``now()``."""
+        return "CURRENT_TIMESTAMP"
+
+    def string_literal(self, value: str) -> str:
+        """A SQL string literal (single quotes doubled)."""
+        return "'" + str(value).replace("'", "''") + "'"
+
+    def boolean_literal(self, value: bool) -> str:
+        return "true" if value else "false"
+
+    def literal_sql(self, value: Any, field: Field) -> str:
+        """SQL text of a literal default for ``field``."""
+        if field.list or isinstance(value, (list, dict)):
+            return self.string_literal(json.dumps(value))
+        if isinstance(value, bool):
+            if field.kind == "boolean":
+                return self.boolean_literal(value)
+            return self.string_literal(str(value).lower())
+        if isinstance(value, (int, float)) and field.kind in (
+            "int",
+            "smallint",
+            "bigint",
+            "float",
+            "real",
+            "decimal",
+        ):
+            return repr(value)
+        return self.string_literal(value)
+
+    def expression_sql(
+        self, default: Default, entity: Entity, field: Field, schema: Schema
+    ) -> str | None:
+        """A ``dbgenerated`` default: as written when the model comes from this database,
+        translated through :attr:`EXPRESSIONS` otherwise, else None (the caller warns)."""
+        expression = str(default.value or "").strip()
+        if not expression:
+            return None
+        if self.accepts_natives_of(schema):
+            return expression
+        return self.EXPRESSIONS.get(re.sub(r"\s+", "", expression.lower()))
+
+    # ── foreign keys and indexes ──────────────────────────────────────────────────────────
+
+    def referential_action(self, action: str | None) -> str | None:
+        """SQL spelling of a Prisma referential action, None when the database cannot
+        enforce it (the foreign key is then declared without it — see docs/type-map.md)."""
+        if action is None or action not in self.referential_actions:
+            return None
+        return SQL_ACTIONS[action]
+
+    def index_options(self, entity: Entity, index: Index) -> dict[str, Any]:
+        """Dialect keyword arguments for ``sqlalchemy.Index`` (method, prefix lengths, …)."""
+        return {}
+
+    def table_options(self, entity: Entity) -> dict[str, Any]:
+        """Dialect keyword arguments for ``sqlalchemy.Table`` (engine, charset, …)."""
+        return {}
+
+    # ── SQLAlchemy and connections ────────────────────────────────────────────────────────
+
+    def sqlalchemy_dialect(self) -> SQLAlchemyDialect:
+        """The SQLAlchemy dialect that compiles this dialect's DDL (named paramstyle, so
+        that ``%`` in identifiers is not doubled in the statement text)."""
+        raise NotImplementedError
+
+    def sqlalchemy_url(self, uri: str) -> str:
+        """URL for :func:`sqlalchemy.create_engine` (driver chosen by mostaframe)."""
+        from ..secrets import parse_uri
+
+        return parse_uri(uri, self.name).sqlalchemy_url()
+
+    # ── reflection ────────────────────────────────────────────────────────────────────────
+
+    def reflect_column_type(self, column: dict[str, Any]) -> dict[str, Any]:
+        """Model attributes (kind, length, precision, scale, timezone, list, native, enum
+        values) of a column returned by ``Inspector.get_columns``. See
+        :mod:`mostaframe.schema.reflect`."""
+        from ..schema.reflect import generic_column_type
+
+        return generic_column_type(column["type"])
+
+    def parse_default(self, text: str | None, attributes: dict[str, Any]) -> Default | None:
+        """The model default of a reflected column default expression."""
+        from ..schema.reflect import parse_default
+
+        return parse_default(text, attributes)
+
+    def unsupported(self, what: str, hint: str | None = None) -> UnsupportedError:
+        """An :class:`UnsupportedError` naming this dialect."""
+        return UnsupportedError(f"{self.name}: {what}", hint=hint)
+
+    def __repr__(self) -> str:
+        return f"<Dialect {self.name}>"
+
+
+__all__ = [
+    "DEFAULT_DATETIME_PRECISION",
+    "DEFAULT_DECIMAL",
+    "PRISMA_ACTIONS",
+    "SQL_ACTIONS",
+    "Dialect",
+    "NamedType",
+    "datetime_precision",
+    "decimal_args",
+    "field_length",
+    "field_precision",
+    "native_args",
+]

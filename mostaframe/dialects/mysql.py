@@ -1,0 +1,194 @@
+"""MySQL and MariaDB: Prisma's MySQL mapping (VARCHAR(191), DATETIME(3), TINYINT(1), inline ENUM).
+
+==========  ======================================  ==============================================
+kind        column type                              Prisma native types honoured (``@db.*``)
+==========  ======================================  ==============================================
+string      VARCHAR(191), VARCHAR(n) with a length   VarChar(n), Char(n), Text, TinyText,
+                                                     MediumText, LongText
+int         INTEGER (AUTO_INCREMENT)                 Int, UnsignedInt, MediumInt, …
+smallint    SMALLINT                                 SmallInt, TinyInt, UnsignedSmallInt, …
+bigint      BIGINT                                   BigInt, UnsignedBigInt
+float       DOUBLE                                   Double, Float
+real        FLOAT
+decimal     DECIMAL(p,s), default (65,30)            Decimal(p,s)
+boolean     TINYINT(1)                               Bit(1)
+datetime    DATETIME(p), p=3 (no time zone type)     DateTime(p), Timestamp(p), Date, Time(p)
+date        DATE
+time        TIME(p)                                  Time(p)
+json        JSON                                     Json
+bytes       LONGBLOB                                 Binary(n), VarBinary(n), TinyBlob, Blob, …
+uuid        CHAR(36)
+enum        ENUM('a', 'b') inline
+list of T   JSON (MySQL has no arrays)
+==========  ======================================  ==============================================
+
+VARCHAR(191) is Prisma's choice: 191 × 4 bytes (utf8mb4) fits the 767-byte index key limit of
+older InnoDB row formats, so any string column can be indexed. Tables are created with
+``utf8mb4`` / ``utf8mb4_bin``: a binary collation keeps comparisons and unique keys case- and
+accent-sensitive like PostgreSQL and SQLite, so copying data in never hits a duplicate key that
+the source allowed (Prisma's ``utf8mb4_unicode_ci`` would).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from .base import (
+    Dialect,
+    NativeFactory,
+    TypeFactory,
+    datetime_precision,
+    decimal_args,
+    field_length,
+    field_precision,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
+
+    from ..schema.model import Entity, Enum, Field, Index
+
+#: Prisma's String length on MySQL
+DEFAULT_VARCHAR = 191
+
+
+def _opt(args: tuple[int, ...], index: int = 0) -> int | None:
+    return args[index] if len(args) > index else None
+
+
+class MySQLDialect(Dialect):
+    name = "mysql"
+    quote_char = "`"
+    max_identifier_length = 64
+    enum_style = "inline"
+    # MySQL commits implicitly around every CREATE/DROP: apply() cleans up what it created
+    # when a later statement fails instead of relying on a rollback
+    transactional_ddl = False
+    alter_add_foreign_key = True
+    drop_foreign_key_keyword = "FOREIGN KEY"
+    # MySQL names the primary key PRIMARY whatever it is given
+    named_primary_key = False
+    PROVIDERS = ("mysql", "mariadb")
+    charset = "utf8mb4"
+    collation = "utf8mb4_bin"
+
+    TYPE_MAP: ClassVar[dict[str, TypeFactory]] = {
+        **Dialect.TYPE_MAP,
+        "string": lambda f: mysql.VARCHAR(field_length(f) or DEFAULT_VARCHAR),
+        "int": lambda f: mysql.INTEGER(),
+        "smallint": lambda f: mysql.SMALLINT(),
+        "bigint": lambda f: mysql.BIGINT(),
+        "float": lambda f: mysql.DOUBLE(),
+        "real": lambda f: mysql.FLOAT(),
+        "decimal": lambda f: mysql.DECIMAL(*decimal_args(f)),
+        "boolean": lambda f: mysql.TINYINT(1),
+        # DATETIME, not TIMESTAMP: TIMESTAMP stops in 2038 and converts with the session zone
+        "datetime": lambda f: mysql.DATETIME(fsp=datetime_precision(f)),
+        "date": lambda f: mysql.DATE(),
+        "time": lambda f: mysql.TIME(fsp=field_precision(f)),
+        "json": lambda f: mysql.JSON(),
+        "bytes": lambda f: mysql.LONGBLOB(),
+        "uuid": lambda f: mysql.CHAR(36),
+    }
+
+    NATIVE_TYPES: ClassVar[dict[str, NativeFactory]] = {
+        "varchar": lambda a: mysql.VARCHAR(_opt(a) or DEFAULT_VARCHAR),
+        "char": lambda a: mysql.CHAR(_opt(a)),
+        "text": lambda a: mysql.TEXT(),
+        "tinytext": lambda a: mysql.TINYTEXT(),
+        "mediumtext": lambda a: mysql.MEDIUMTEXT(),
+        "longtext": lambda a: mysql.LONGTEXT(),
+        "bit": lambda a: mysql.BIT(_opt(a)),
+        "binary": lambda a: mysql.BINARY(_opt(a)),
+        "varbinary": lambda a: mysql.VARBINARY(_opt(a)),
+        "tinyblob": lambda a: mysql.TINYBLOB(),
+        "blob": lambda a: mysql.BLOB(),
+        "mediumblob": lambda a: mysql.MEDIUMBLOB(),
+        "longblob": lambda a: mysql.LONGBLOB(),
+        "int": lambda a: mysql.INTEGER(),
+        "unsignedint": lambda a: mysql.INTEGER(unsigned=True),
+        "smallint": lambda a: mysql.SMALLINT(),
+        "unsignedsmallint": lambda a: mysql.SMALLINT(unsigned=True),
+        "mediumint": lambda a: mysql.MEDIUMINT(),
+        "unsignedmediumint": lambda a: mysql.MEDIUMINT(unsigned=True),
+        "tinyint": lambda a: mysql.TINYINT(),
+        "unsignedtinyint": lambda a: mysql.TINYINT(unsigned=True),
+        "bigint": lambda a: mysql.BIGINT(),
+        "unsignedbigint": lambda a: mysql.BIGINT(unsigned=True),
+        "year": lambda a: mysql.YEAR(),
+        "decimal": lambda a: mysql.DECIMAL(*a) if a else mysql.DECIMAL(),
+        "float": lambda a: mysql.FLOAT(),
+        "double": lambda a: mysql.DOUBLE(),
+        "datetime": lambda a: mysql.DATETIME(fsp=_opt(a)),
+        "timestamp": lambda a: mysql.TIMESTAMP(fsp=_opt(a)),
+        "date": lambda a: mysql.DATE(),
+        "time": lambda a: mysql.TIME(fsp=_opt(a)),
+        "json": lambda a: mysql.JSON(),
+    }
+
+    EXPRESSIONS: ClassVar[dict[str, str]] = {
+        "gen_random_uuid()": "(uuid())",
+        "uuid_generate_v4()": "(uuid())",
+        "now()": "CURRENT_TIMESTAMP",
+        "current_timestamp": "CURRENT_TIMESTAMP",
+    }
+
+    def enum_type(self, enum: Enum, field: Field) -> sa.types.TypeEngine:
+        return mysql.ENUM(*enum.db_values())
+
+    def now_sql(self, field: Field) -> str:
+        # MySQL rejects DATETIME(3) DEFAULT CURRENT_TIMESTAMP: the precisions must agree
+        if field.kind == "datetime":
+            precision = datetime_precision(field)
+            return f"CURRENT_TIMESTAMP({precision})" if precision else "CURRENT_TIMESTAMP"
+        return "CURRENT_TIMESTAMP"
+
+    def boolean_literal(self, value: bool) -> str:
+        return "1" if value else "0"
+
+    def literal_sql(self, value: Any, field: Field) -> str:
+        sql = super().literal_sql(value, field)
+        if field.list or field.kind == "json":
+            # MySQL 8 only accepts JSON/TEXT defaults as parenthesised expressions
+            return f"({sql})"
+        return sql
+
+    def autoincrement(
+        self, entity: Entity, field: Field
+    ) -> tuple[sa.types.TypeEngine | None, bool]:
+        if field.name not in entity.primary_key and field.column not in entity.primary_key:
+            raise self.unsupported(
+                f"entity {entity.name}, field {field.name}: autoincrement() on a column outside "
+                "the primary key",
+                hint="make it the primary key, or drop the default and number rows on load",
+            )
+        return None, True
+
+    def index_options(self, entity: Entity, index: Index) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        lengths = {
+            entity.field(column.field).column: column.length
+            for column in index.columns
+            if column.length
+        }
+        if lengths:
+            options["mysql_length"] = lengths
+        if index.fulltext:
+            options["mysql_prefix"] = "FULLTEXT"
+        elif index.type and index.type.lower() == "hash":
+            options["mysql_using"] = "hash"
+        return options
+
+    def table_options(self, entity: Entity) -> dict[str, Any]:
+        return {"mysql_default_charset": self.charset, "mysql_collate": self.collation}
+
+    def sqlalchemy_dialect(self) -> SQLAlchemyDialect:
+        from sqlalchemy.dialects.mysql.pymysql import dialect
+
+        return dialect(paramstyle="named")
+
+
+DIALECT = MySQLDialect()

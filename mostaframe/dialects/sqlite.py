@@ -1,0 +1,118 @@
+"""SQLite: Prisma's SQLite mapping (TEXT, INTEGER, REAL, DECIMAL, DATETIME, BLOB; enums as TEXT).
+
+==========  ===============================================  ====================================
+kind        declared type (→ SQLite affinity)                notes
+==========  ===============================================  ====================================
+string      TEXT (TEXT)                                      length not enforced by SQLite
+int         INTEGER (INTEGER)                                INTEGER PRIMARY KEY AUTOINCREMENT
+smallint    SMALLINT (INTEGER)
+bigint      BIGINT (INTEGER)                                 autoincrement key: INTEGER
+float       REAL (REAL)
+real        REAL (REAL)
+decimal     DECIMAL(p,s) (NUMERIC)                           see docs/type-map.md
+boolean     BOOLEAN (NUMERIC)                                stored 0 / 1
+datetime    DATETIME (NUMERIC)                               no time zone, no precision
+date        DATE (NUMERIC)
+time        TIME (NUMERIC)
+json        TEXT (TEXT)                                      Prisma declares JSONB, whose NUMERIC
+                                                             affinity turns ``'1.50'`` into 1.5
+bytes       BLOB (BLOB)
+uuid        TEXT (TEXT)
+enum        TEXT (TEXT)                                      SQLite has no enum type
+list of T   TEXT (JSON array)
+==========  ===============================================  ====================================
+
+SQLite cannot add a foreign key to an existing table, but checks foreign keys only when rows
+are written, so every foreign key is declared inside CREATE TABLE and table order does not
+matter (cycles included).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+
+from .base import Dialect, NativeFactory, TypeFactory, decimal_args
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
+
+    from ..schema.model import Entity, Field, Schema
+
+
+class SQLiteDialect(Dialect):
+    name = "sqlite"
+    quote_char = '"'
+    enum_style = "text"
+    transactional_ddl = True
+    alter_add_foreign_key = False
+    inline_cyclic_foreign_keys = True
+    # SQLite keeps the constraint name in the table's SQL text only: PRAGMAs do not report it
+    named_primary_key = True
+    PROVIDERS = ("sqlite",)
+
+    TYPE_MAP: ClassVar[dict[str, TypeFactory]] = {
+        **Dialect.TYPE_MAP,
+        "string": lambda f: sa.TEXT(),
+        "float": lambda f: sa.REAL(),
+        "decimal": lambda f: sa.DECIMAL(*decimal_args(f)),
+        "datetime": lambda f: sa.DATETIME(),
+        "time": lambda f: sa.TIME(),
+        "json": lambda f: sa.TEXT(),
+        "uuid": lambda f: sa.TEXT(),
+        "enum": lambda f: sa.TEXT(),
+    }
+
+    # Prisma has no @db.* types for SQLite; these are the declared types reflection reports
+    NATIVE_TYPES: ClassVar[dict[str, NativeFactory]] = {
+        "numeric": lambda a: sa.NUMERIC(*a) if a else sa.NUMERIC(),
+        "varchar": lambda a: sa.VARCHAR(*a),
+        "char": lambda a: sa.CHAR(*a),
+    }
+
+    EXPRESSIONS: ClassVar[dict[str, str]] = {
+        "now()": "CURRENT_TIMESTAMP",
+        "current_timestamp": "CURRENT_TIMESTAMP",
+        # a random version-4 UUID in SQLite's own functions
+        "gen_random_uuid()": (
+            "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+            "substr(lower(hex(randomblob(2))), 2) || '-' || "
+            "substr('89ab', 1 + (abs(random()) % 4), 1) || "
+            "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))"
+        ),
+    }
+    EXPRESSIONS["uuid()"] = EXPRESSIONS["gen_random_uuid()"]
+
+    def autoincrement(
+        self, entity: Entity, field: Field
+    ) -> tuple[sa.types.TypeEngine | None, bool]:
+        if entity.primary_key not in ([field.name], [field.column]):
+            raise self.unsupported(
+                f"entity {entity.name}, field {field.name}: autoincrement() needs a single-column "
+                "primary key in SQLite (INTEGER PRIMARY KEY AUTOINCREMENT)",
+                hint="drop the default or make the field the only primary key column",
+            )
+        # only INTEGER PRIMARY KEY aliases the 64-bit rowid: BIGINT would not autoincrement
+        return sa.INTEGER(), True
+
+    def table_options(self, entity: Entity) -> dict[str, Any]:
+        for field in entity.fields:
+            if field.autoincrement:
+                return {"sqlite_autoincrement": True}
+        return {}
+
+    def expression_sql(self, default, entity: Entity, field: Field, schema: Schema) -> str | None:
+        expression = super().expression_sql(default, entity, field, schema)
+        # SQLite takes an expression default only in parentheses
+        if expression and not expression.startswith("(") and "(" in expression:
+            return f"({expression})"
+        return expression
+
+    def sqlalchemy_dialect(self) -> SQLAlchemyDialect:
+        from sqlalchemy.dialects.sqlite.pysqlite import dialect
+
+        return dialect(paramstyle="named")
+
+
+DIALECT = SQLiteDialect()
