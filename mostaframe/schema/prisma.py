@@ -43,6 +43,7 @@ import binascii
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -698,11 +699,16 @@ class _Builder:
         return columns
 
     def operator_class(self, source: Source, value: Value) -> str:
+        """``raw("gin_trgm_ops")`` → as written; Prisma's names → SQL (``JsonbPathOps`` → jsonb_path_ops)."""
         if isinstance(value, CallValue) and value.name == "raw" and len(value.args) == 1:
             return self.string(source, value.args[0].value, "raw()")  # type: ignore[arg-type]
-        if isinstance(value, PathValue):
-            return value.name
-        raise self.error(source, value.offset, f"expected an operator class, found {_show(value)}")
+        if isinstance(value, PathValue) and value.name.endswith("Ops"):
+            return _sql_operator_class(value.name)
+        raise self.error(
+            source,
+            value.offset,
+            f'expected an operator class (like JsonbPathOps, or raw("…")), found {_show(value)}',
+        )
 
     def check_scalar_field(
         self, source: Source, block: Block, name: str, offset: int, what: str
@@ -824,7 +830,8 @@ class _Builder:
                 source, attribute.offset, f"{where}: @{attribute.name}: scale larger than precision"
             )
         field.native = NativeType(native_name, args)
-        field.kind = spec.kind or field.kind
+        if type_name != "Boolean":  # TinyInt / Bit hold booleans on MySQL: still booleans
+            field.kind = spec.kind or field.kind
         field.timezone = spec.timezone
         field.length = field.precision = field.scale = None
         if type_name == "Decimal" and len(numbers) == 2:
@@ -1423,6 +1430,16 @@ def _rfc3339(moment: datetime) -> str:
         head, _, tail = text.partition(".")
         text = f"{head}.{tail[:3]}{tail[6:]}"
     return text
+
+
+def _sql_operator_class(name: str) -> str:
+    """Prisma's CamelCase operator class names are PostgreSQL's snake_case ones, except that
+    "minmax", "timestamptz", "timetz" and "varbit" are single words in PostgreSQL."""
+    words = re.findall(r"[A-Z][a-z]*[0-9]*", name)
+    snake = "_".join(word.lower() for word in words)
+    for split, joined in (("min_max", "minmax"), ("_tz_", "tz_"), ("var_bit", "varbit")):
+        snake = snake.replace(split, joined)
+    return snake
 
 
 def _show(value: Value) -> str:

@@ -1,0 +1,516 @@
+"""Differential tests: mostaframe's Prisma importer against Prisma's own parser (the DMMF).
+
+Every schema under tests/data/prisma (and FitZoneGym) is imported by mostaframe and run through
+Prisma's schema engine (``tests/oracle/dmmf.mjs``, the ``@prisma/prisma-schema-wasm`` package).
+Both results are brought to one comparable shape — model by model, field by field — and must agree
+exactly. The few places where the entity model says something on purpose differently from the
+DMMF are normalised here, each with its reason:
+
+* a scalar list is ``required=False`` in the model (Prisma creates the array column nullable), the
+  DMMF says ``isRequired: true`` (its client never returns null);
+* a relation's ``required`` is "every foreign-key field is required" on the owning side and False
+  elsewhere (the entity model's definition), computed here from the DMMF's scalar fields;
+* ``isUnique`` is true in the DMMF for any single-column unique; the model keeps a plain one on the
+  field and one with options (sort, length, a client name) as a unique index;
+* the DMMF leaves out ``@ignore`` fields, ``@@ignore`` models and ``Unsupported`` fields; the model
+  keeps them (flagged ignored), so they are compared only for being there;
+* exact types (kind, length, precision, scale, time zone) do not exist in the DMMF: they are derived
+  here from its type and native type with an independent table (:func:`_expected_exact`).
+
+Invalid schemas (tests/data/prisma/invalid) must be rejected by both.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mostaframe.errors import MostaframeError
+from mostaframe.schema.model import Entity, Schema
+from mostaframe.schema.prisma import import_prisma
+
+ROOT = Path(__file__).resolve().parent.parent
+ORACLE = ROOT / "tests" / "oracle" / "dmmf.mjs"
+DATA = ROOT / "tests" / "data" / "prisma"
+FITZONE = ROOT / "data" / "fitzonegym" / "schema.prisma"
+
+_MISSING = (
+    "node is not installed"
+    if shutil.which("node") is None
+    else "tests/oracle/node_modules is missing (run `cd tests/oracle && npm ci`)"
+    if not (ROOT / "tests" / "oracle" / "node_modules" / "@prisma" / "prisma-schema-wasm").exists()
+    else None
+)
+pytestmark = [
+    pytest.mark.node,
+    pytest.mark.skipif(_MISSING is not None, reason=f"Prisma oracle: {_MISSING}"),
+]
+
+VALID = sorted(
+    [p for p in DATA.glob("*.prisma")]
+    + [p for p in DATA.iterdir() if p.is_dir() and p.name != "invalid"]
+)
+INVALID = sorted((DATA / "invalid").glob("*.prisma"))
+
+
+# ----------------------------------------------------------------------------------------------
+# the oracle
+
+
+def run_oracle(path: Path) -> tuple[int, str]:
+    """Run dmmf.mjs on a file or folder (recursively, like import_prisma): (exit code, output)."""
+    files = sorted(str(p) for p in path.rglob("*.prisma")) if path.is_dir() else [str(path)]
+    done = subprocess.run(
+        ["node", str(ORACLE), *files], capture_output=True, text=True, timeout=60, check=False
+    )
+    return done.returncode, done.stdout if done.returncode == 0 else done.stderr
+
+
+def dmmf(path: Path) -> dict[str, Any]:
+    """The DMMF datamodel of a valid schema."""
+    code, output = run_oracle(path)
+    assert code == 0, f"Prisma rejects {path.name}:\n{output}"
+    return json.loads(output)["datamodel"]
+
+
+def provider_of(path: Path) -> str:
+    files = sorted(path.rglob("*.prisma")) if path.is_dir() else [path]
+    for file in files:
+        for line in file.read_text().splitlines():
+            if line.strip().startswith("provider") and '"' in line:
+                value = line.split('"')[1]
+                if not value.startswith("prisma-client"):
+                    return {"postgres": "postgresql"}.get(value, value)
+    return "postgresql"
+
+
+# ----------------------------------------------------------------------------------------------
+# exact types the DMMF implies (an independent restatement of Prisma's type rules)
+
+_KIND = {
+    "String": "string",
+    "Int": "int",
+    "BigInt": "bigint",
+    "Float": "float",
+    "Decimal": "decimal",
+    "Boolean": "boolean",
+    "DateTime": "datetime",
+    "Json": "json",
+    "Bytes": "bytes",
+}
+_NATIVE_KIND = {
+    "postgresql": {"Uuid": "uuid", "SmallInt": "smallint", "Oid": "bigint", "Real": "real", "Date": "date",
+                   "Time": "time", "Timetz": "time"},
+    "cockroachdb": {"Uuid": "uuid", "Int2": "smallint", "Oid": "bigint", "Float4": "real", "Date": "date",
+                    "Time": "time", "Timetz": "time"},
+    "mysql": {"SmallInt": "smallint", "TinyInt": "smallint", "UnsignedTinyInt": "smallint",
+              "UnsignedInt": "bigint", "Float": "real", "Date": "date", "Time": "time"},
+    "sqlserver": {"UniqueIdentifier": "uuid", "SmallInt": "smallint", "TinyInt": "smallint",
+                  "Real": "real", "Date": "date", "Time": "time"},
+}  # fmt: skip
+_TIMEZONE = {"Timestamptz", "Timetz", "DateTimeOffset"}
+_NO_NATIVE = {  # Prisma Migrate's column types when no @db.* is given
+    "postgresql": {"DateTime": {"precision": 3}, "Decimal": {"precision": 65, "scale": 30}},
+    "cockroachdb": {"DateTime": {"precision": 3}, "Decimal": {"precision": 65, "scale": 30}},
+    "mysql": {
+        "String": {"length": 191},
+        "DateTime": {"precision": 3},
+        "Decimal": {"precision": 65, "scale": 30},
+    },
+    "sqlite": {"DateTime": {"precision": 3}},
+    "sqlserver": {"String": {"length": 1000}, "Decimal": {"precision": 32, "scale": 16}},
+}
+_MONEY = {
+    ("postgresql", "Money"): (19, 2),
+    ("sqlserver", "Money"): (19, 4),
+    ("sqlserver", "SmallMoney"): (10, 4),
+}
+
+
+def _expected_exact(field: dict[str, Any], provider: str, enums: set[str]) -> dict[str, Any]:
+    type_name = field["type"]
+    exact: dict[str, Any] = {"kind": "enum" if type_name in enums else _KIND[type_name], "length": None,
+                             "precision": None, "scale": None, "timezone": False}  # fmt: skip
+    native = field.get("nativeType")
+    if native is None:
+        exact.update(_NO_NATIVE.get(provider, {}).get(type_name, {}))
+        return exact
+    name, args = native
+    if type_name != "Boolean":
+        exact["kind"] = _NATIVE_KIND.get(provider, {}).get(name, exact["kind"])
+    exact["timezone"] = name in _TIMEZONE
+    numbers = [int(a) for a in args if a.isdigit()]
+    if (provider, name) in _MONEY:
+        exact["precision"], exact["scale"] = _MONEY[(provider, name)]
+    elif type_name == "Decimal" and len(numbers) == 2:
+        exact["precision"], exact["scale"] = numbers
+    elif type_name in ("String", "Bytes") and numbers:
+        exact["length"] = numbers[0]
+    elif type_name == "DateTime" and numbers:
+        exact["precision"] = numbers[0]
+    return exact
+
+
+# ----------------------------------------------------------------------------------------------
+# both sides in one shape
+
+
+def _default_from_dmmf(value: Any, field: dict[str, Any]) -> tuple[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        name, args = value["name"], value["args"]
+        if name in ("uuid", "cuid"):
+            return (name, args[0] if args else {"uuid": 4, "cuid": 1}[name])
+        if name in ("nanoid", "dbgenerated"):
+            return (name, args[0] if args else None)
+        return (name, None)
+    kind = "enum" if field["kind"] == "enum" else "literal"
+    return (kind, _normal_literal(value, field["type"]))
+
+
+def _normal_literal(value: Any, type_name: str) -> Any:
+    if isinstance(value, list):
+        return [_normal_literal(v, type_name) for v in value]
+    if type_name in ("Int", "BigInt"):
+        return int(value)
+    if type_name == "Float":
+        return float(value)
+    if type_name == "Decimal":
+        return _Approx(float(value))
+    return value
+
+
+class _Approx(float):
+    """A Decimal default as the DMMF shows it: converted through a 64-bit float by Prisma
+    (``19.99`` comes out as ``19.990000000000002``), so equal within float rounding."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decimal | float) and math.isclose(
+            self, float(other), rel_tol=1e-12
+        )
+
+    __hash__ = float.__hash__
+
+
+def _expected_model(
+    model: dict[str, Any], datamodel: dict[str, Any], provider: str
+) -> dict[str, Any]:
+    enums = {e["name"] for e in datamodel["enums"]}
+    scalars = {f["name"]: f for f in model["fields"] if f["kind"] != "object"}
+    fields: dict[str, Any] = {}
+    relations: dict[str, Any] = {}
+    for f in model["fields"]:
+        if f["kind"] == "object":
+            relations[f["name"]] = _expected_relation(model, f, datamodel, scalars)
+            continue
+        fields[f["name"]] = {
+            "column": f.get("dbName") or f["name"],
+            "required": f["isRequired"] and not f["isList"],
+            "list": f["isList"],
+            "unique": f["isUnique"],
+            "default": _default_from_dmmf(f.get("default"), f),
+            "updatedAt": f["isUpdatedAt"],
+            "native": f.get("nativeType"),
+            "enum": f["type"] if f["kind"] == "enum" else None,
+            "doc": f.get("documentation"),
+            **_expected_exact(f, provider, enums),
+        }
+    indexes = [i for i in datamodel["indexes"] if i["model"] == model["name"]]
+    primary = next((i for i in indexes if i["type"] == "id"), None)
+    return {
+        "table": model["dbName"] or model["name"],
+        "schema": model["schema"],
+        "doc": model.get("documentation"),
+        "primaryKey": [f["name"] for f in primary["fields"]] if primary else [],
+        "primaryKeyName": primary.get("dbName") if primary else None,
+        "fields": fields,
+        "relations": relations,
+        "indexes": sorted(_index_key(i) for i in indexes if i["type"] != "id"),
+    }
+
+
+def _expected_relation(
+    model: dict[str, Any], field: dict[str, Any], datamodel: dict[str, Any], scalars: dict[str, Any]
+) -> dict[str, Any]:
+    target = next(m for m in datamodel["models"] if m["name"] == field["type"])
+    opposite = next(
+        f
+        for f in target["fields"]
+        if f.get("relationName") == field["relationName"]
+        and f["type"] == model["name"]
+        and (f["name"] != field["name"] or target["name"] != model["name"])
+    )
+    owning = bool(field["relationFromFields"])
+    if field["isList"] and opposite["isList"]:
+        kind = "many-to-many"
+    elif field["isList"]:
+        kind = "one-to-many"
+    elif owning:
+        kind = "one-to-one" if not opposite["isList"] else "many-to-one"
+    else:
+        kind = "one-to-one"
+    return {
+        "target": field["type"],
+        "type": kind,
+        "relationName": field["relationName"],
+        "fields": field["relationFromFields"],
+        "references": field["relationToFields"],
+        "onDelete": field.get("relationOnDelete"),
+        "onUpdate": field.get("relationOnUpdate"),
+        "required": owning
+        and all(scalars[name]["isRequired"] for name in field["relationFromFields"]),
+        "through": f"_{field['relationName']}" if kind == "many-to-many" else None,
+    }
+
+
+def _index_key(index: dict[str, Any]) -> str:
+    key = {
+        "type": index["type"],
+        "fields": [
+            [f["name"], f.get("sortOrder"), f.get("length"), _sql_ops(f.get("operatorClass"))]
+            for f in index["fields"]
+        ],
+        "dbName": index.get("dbName"),
+        "name": index.get("name"),
+        "algorithm": index.get("algorithm"),
+        "clustered": index.get("clustered"),
+    }
+    return json.dumps(key, sort_keys=True)
+
+
+_PRISMA_OPS = {"JsonbPathOps": "jsonb_path_ops", "JsonbOps": "jsonb_ops", "ArrayOps": "array_ops",
+               "InetOps": "inet_ops", "TextOps": "text_ops", "Int4MinMaxOps": "int4_minmax_ops",
+               "TimestampTzMinMaxMultiOps": "timestamptz_minmax_multi_ops"}  # fmt: skip
+
+
+def _sql_ops(name: str | None) -> str | None:
+    return _PRISMA_OPS.get(name, name) if name else None
+
+
+def _actual_model(entity: Entity, schema: Schema) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    single_uniques = {i.fields[0] for i in entity.indexes if i.unique and len(i.columns) == 1}
+    for f in entity.fields:
+        if f.ignored:
+            continue
+        default = None
+        if f.default is not None:
+            value = f.default.value
+            if f.default.kind == "literal" and f.kind == "decimal":
+                value = [Decimal(v) for v in value] if f.list else Decimal(value)
+            default = (f.default.kind, value)
+        fields[f.name] = {
+            "column": f.column,
+            "required": f.required,
+            "list": f.list,
+            "unique": f.unique or f.name in single_uniques,
+            "default": default,
+            "updatedAt": f.updated_at,
+            "native": [f.native.name, f.native.args] if f.native else None,
+            "enum": f.enum,
+            "doc": f.doc,
+            "kind": f.kind,
+            "length": f.length,
+            "precision": f.precision,
+            "scale": f.scale,
+            "timezone": f.timezone,
+        }
+    indexes = [
+        json.dumps(
+            {"type": "unique", "fields": [[f.name, None, None, None]], "dbName": f.unique_name,
+             "name": None, "algorithm": None, "clustered": None},
+            sort_keys=True,
+        )
+        for f in entity.fields
+        if f.unique and not f.ignored
+    ]  # fmt: skip
+    for index in entity.indexes:
+        indexes.append(
+            json.dumps(
+                {
+                    "type": "unique"
+                    if index.unique
+                    else "fulltext"
+                    if index.fulltext
+                    else "normal",
+                    "fields": [[c.field, c.order, c.length, c.ops] for c in index.columns],
+                    "dbName": index.name,
+                    "name": index.model_name,
+                    "algorithm": index.type,
+                    "clustered": index.clustered,
+                },
+                sort_keys=True,
+            )
+        )
+    relations = {
+        r.name: {
+            "target": r.target,
+            "type": r.type,
+            "relationName": r.relation_name,
+            "fields": r.fields,
+            "references": r.references,
+            "onDelete": r.on_delete,
+            "onUpdate": r.on_update,
+            "required": r.required,
+            "through": r.through,
+        }
+        for r in entity.relations
+        if not r.ignored
+    }
+    return {
+        "table": entity.table,
+        "schema": entity.db_schema,
+        "doc": entity.doc,
+        "primaryKey": entity.primary_key,
+        "primaryKeyName": entity.primary_key_name,
+        "fields": fields,
+        "relations": relations,
+        "indexes": sorted(indexes),
+    }
+
+
+def _differences(expected: Any, actual: Any, where: str) -> list[str]:
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key in sorted(set(expected) | set(actual)):
+            if key not in actual:
+                out.append(f"{where}.{key}: missing in mostaframe (Prisma: {expected[key]!r})")
+            elif key not in expected:
+                out.append(f"{where}.{key}: extra in mostaframe ({actual[key]!r})")
+            else:
+                out += _differences(expected[key], actual[key], f"{where}.{key}")
+        return out
+    return [] if expected == actual else [f"{where}: Prisma {expected!r}, mostaframe {actual!r}"]
+
+
+def compare(path: Path) -> list[str]:
+    """Every disagreement between Prisma's DMMF and mostaframe's import of ``path``."""
+    datamodel = dmmf(path)
+    schema = import_prisma(path)
+    provider = provider_of(path)
+    problems: list[str] = []
+    if schema.provider != provider:
+        problems.append(f"provider: expected {provider}, mostaframe {schema.provider}")
+    entities = {e.name: e for e in schema.entities}
+    for model in datamodel["models"]:
+        if model["name"] not in entities:
+            problems.append(f"model {model['name']}: missing in mostaframe")
+            continue
+        problems += _differences(
+            _expected_model(model, datamodel, provider),
+            _actual_model(entities[model["name"]], schema),
+            model["name"],
+        )
+    prisma_models = {m["name"] for m in datamodel["models"]}
+    for entity in schema.entities:
+        if entity.name not in prisma_models and not (entity.ignored or entity.join_table):
+            problems.append(f"entity {entity.name}: not a model for Prisma")
+    expected_enums = {
+        e["name"]: {
+            "values": [v["name"] for v in e["values"]],
+            "dbName": e["dbName"],
+            "mapped": {v["name"]: v["dbName"] for v in e["values"] if v["dbName"]},
+            "doc": e.get("documentation"),
+        }
+        for e in datamodel["enums"]
+    }
+    actual_enums = {
+        e.name: {"values": e.values, "dbName": e.db_name, "mapped": e.mapped, "doc": e.doc}
+        for e in schema.enums.values()
+    }
+    problems += _differences(expected_enums, actual_enums, "enums")
+    problems += _check_join_tables(schema, datamodel, provider)
+    return problems
+
+
+def _check_join_tables(schema: Schema, datamodel: dict[str, Any], provider: str) -> list[str]:
+    """Each implicit many-to-many relation has the join entity Prisma Migrate would create."""
+    problems = []
+    models = {m["name"]: m for m in datamodel["models"]}
+    expected: dict[str, tuple[str, str]] = {}
+    for model in datamodel["models"]:
+        for f in model["fields"]:
+            if f["kind"] == "object" and f["isList"]:
+                target = models[f["type"]]
+                if any(
+                    g.get("relationName") == f["relationName"]
+                    and g["isList"]
+                    and g["type"] == model["name"]
+                    and g is not f
+                    for g in target["fields"]
+                ) or (
+                    target is model
+                    and sum(g.get("relationName") == f["relationName"] for g in model["fields"])
+                    == 2
+                    and all(
+                        g["isList"]
+                        for g in model["fields"]
+                        if g.get("relationName") == f["relationName"]
+                    )
+                ):
+                    expected[f"_{f['relationName']}"] = tuple(sorted((model["name"], f["type"])))  # type: ignore[assignment]
+    actual = {e.name: e for e in schema.entities if e.join_table}
+    if set(expected) != set(actual):
+        return [f"join tables: Prisma implies {sorted(expected)}, mostaframe has {sorted(actual)}"]
+    for name, (first, second) in expected.items():
+        join = actual[name]
+        ids = []
+        for model_name in (first, second):
+            id_field = next(f for f in models[model_name]["fields"] if f.get("isId"))
+            ids.append(id_field)
+        shape = {
+            "table": join.table,
+            "columns": [(f.name, f.kind, f.required, f.native.name if f.native else None) for f in join.fields],
+            "primaryKey": (join.primary_key, join.primary_key_name),
+            "indexes": [(i.fields, i.unique, i.name) for i in join.indexes],
+            "fks": [(r.fields, r.target, r.references, r.on_delete, r.on_update, r.constraint_name)
+                    for r in join.relations],
+        }  # fmt: skip
+        enums = {e["name"] for e in datamodel["enums"]}
+        pkey = provider == "postgresql"
+        want = {
+            "table": name,
+            "columns": [
+                (column, _expected_exact(id_field, provider, enums)["kind"], True,
+                 id_field["nativeType"][0] if id_field.get("nativeType") else None)
+                for column, id_field in zip("AB", ids, strict=True)
+            ],
+            "primaryKey": (["A", "B"], f"{name}_AB_pkey") if pkey else ([], None),
+            "indexes": ([] if pkey else [(["A", "B"], True, f"{name}_AB_unique")]) + [(["B"], False, f"{name}_B_index")],
+            "fks": [([column], model_name, [id_field["name"]], "Cascade", "Cascade", f"{name}_{column}_fkey")
+                    for column, model_name, id_field in zip("AB", (first, second), ids, strict=True)],
+        }  # fmt: skip
+        problems += _differences(want, shape, f"join {name}")
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------
+# the tests
+
+
+def test_oracle_schemas_exist() -> None:
+    assert len(VALID) >= 8 and len(INVALID) >= 10
+
+
+@pytest.mark.parametrize(
+    "path", [FITZONE, *VALID], ids=lambda p: p.stem if p != FITZONE else "fitzonegym"
+)
+def test_import_agrees_with_prisma(path: Path) -> None:
+    problems = compare(path)
+    assert not problems, f"{len(problems)} disagreements with Prisma:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_schema_rejected_by_both(path: Path) -> None:
+    code, output = run_oracle(path)
+    assert code == 1, f"Prisma accepts {path.name}; the invalid example is wrong"
+    with pytest.raises(MostaframeError):
+        import_prisma(path)
