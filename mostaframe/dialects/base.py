@@ -26,6 +26,7 @@ from ..errors import SchemaError, UnsupportedError
 
 if TYPE_CHECKING:
     from ..schema.model import Default, Entity, Enum, Field, Index, Schema
+    from ..schema.reflect import TableInfo
 
 TypeFactory = Callable[["Field"], sa.types.TypeEngine]
 NativeFactory = Callable[[tuple[int, ...]], sa.types.TypeEngine]
@@ -135,6 +136,11 @@ class Dialect:
         inline_cyclic_foreign_keys: foreign keys are checked only when rows are written, so
             those closing a cycle can be declared inside CREATE TABLE.
         drop_foreign_key_keyword: ``ALTER TABLE … DROP <keyword> name`` for a foreign key.
+        foreign_keys_create_indexes: the database adds an index named after each foreign key
+            (reflection leaves those out of the model).
+        keeps_constraint_names: constraint and index names survive in the catalog.
+        reflected_time_precision: fractional-second precision of a timestamp/time column
+            declared without one.
     """
 
     name: ClassVar[str] = "base"
@@ -150,6 +156,13 @@ class Dialect:
     named_primary_key: ClassVar[bool] = True
     inline_cyclic_foreign_keys: ClassVar[bool] = False
     drop_foreign_key_keyword: ClassVar[str] = "CONSTRAINT"
+    foreign_keys_create_indexes: ClassVar[bool] = False
+    keeps_constraint_names: ClassVar[bool] = True
+    reflected_time_precision: ClassVar[int | None] = None
+
+    #: SQLAlchemy type class name (``"… WITH TIME ZONE"`` for zoned types) → native type name
+    #: written on reflected fields; unlisted types keep the class name.
+    REFLECTED_NATIVE: ClassVar[dict[str, str]] = {}
 
     #: model kind → column type factory
     TYPE_MAP: ClassVar[dict[str, TypeFactory]] = {
@@ -391,21 +404,64 @@ class Dialect:
 
         return parse_uri(uri, self.name).sqlalchemy_url()
 
-    # ── reflection ────────────────────────────────────────────────────────────────────────
+    # ── reflection (see mostaframe.schema.reflect) ───────────────────────────────────────
 
-    def reflect_column_type(self, column: dict[str, Any]) -> dict[str, Any]:
-        """Model attributes (kind, length, precision, scale, timezone, list, native, enum
-        values) of a column returned by ``Inspector.get_columns``. See
-        :mod:`mostaframe.schema.reflect`."""
-        from ..schema.reflect import generic_column_type
+    def engine(self, uri: str) -> sa.Engine:
+        """A SQLAlchemy engine for ``uri`` with mostaframe's driver."""
+        return sa.create_engine(self.sqlalchemy_url(uri))
 
-        return generic_column_type(column["type"])
+    def catalog(
+        self, connection: sa.Connection, schema_name: str | None, tables: list[str] | None
+    ) -> list[TableInfo]:
+        """Tables and views of the database as :class:`~mostaframe.schema.reflect.TableInfo`
+        records (SQLAlchemy's inspector unless the dialect reads its own catalog)."""
+        from ..schema.reflect import inspector_catalog
+
+        return inspector_catalog(connection, schema_name, tables)
+
+    def table_names(self, connection: sa.Connection, schema_name: str | None) -> set[str]:
+        """Names of the tables that exist (used by apply to skip them)."""
+        return set(sa.inspect(connection).get_table_names(schema=schema_name))
+
+    def enum_types(
+        self, connection: sa.Connection, schema_name: str | None
+    ) -> dict[str, list[str]]:
+        """Named enum types: type name → labels (none unless the dialect has enum types)."""
+        return {}
+
+    def reflect_column_type(self, column: dict[str, Any], info: TableInfo) -> dict[str, Any]:
+        """Model attributes (kind, length, precision, scale, timezone, list, enum labels and
+        ``native``) of a column returned by the catalog."""
+        from ..schema.reflect import generic_column_type, native_type
+
+        attributes = generic_column_type(column["type"])
+        if attributes["kind"] in ("datetime", "time") and attributes.get("precision") is None:
+            attributes["precision"] = self.reflected_time_precision
+        if attributes["kind"] == "enum":
+            attributes["native"] = None
+        elif column.get("native") is not None:
+            attributes["native"] = column["native"]
+        else:
+            attributes["native"] = native_type(column["type"], self.REFLECTED_NATIVE, attributes)
+        return attributes
 
     def parse_default(self, text: str | None, attributes: dict[str, Any]) -> Default | None:
         """The model default of a reflected column default expression."""
         from ..schema.reflect import parse_default
 
         return parse_default(text, attributes)
+
+    def is_autoincrement(
+        self,
+        column: dict[str, Any],
+        info: TableInfo,
+        attributes: dict[str, Any],
+        primary_key: list[str],
+    ) -> bool:
+        """True when the database numbers the column itself (IDENTITY, AUTO_INCREMENT, …) and
+        its default did not already say so."""
+        integer = attributes["kind"] in ("int", "smallint", "bigint")
+        return integer and (column.get("autoincrement") is True or bool(column.get("identity")))
 
     def unsupported(self, what: str, hint: str | None = None) -> UnsupportedError:
         """An :class:`UnsupportedError` naming this dialect."""

@@ -31,11 +31,13 @@ the source allowed (Prisma's ``utf8mb4_unicode_ci`` would).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from ..schema.model import NativeType
 from .base import (
     Dialect,
     NativeFactory,
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
 
     from ..schema.model import Entity, Enum, Field, Index
+    from ..schema.reflect import TableInfo
 
 #: Prisma's String length on MySQL
 DEFAULT_VARCHAR = 191
@@ -72,6 +75,8 @@ class MySQLDialect(Dialect):
     # MySQL names the primary key PRIMARY whatever it is given
     named_primary_key = False
     PROVIDERS = ("mysql", "mariadb")
+    foreign_keys_create_indexes = True
+    reflected_time_precision = 0
     charset = "utf8mb4"
     collation = "utf8mb4_bin"
 
@@ -102,6 +107,7 @@ class MySQLDialect(Dialect):
         "mediumtext": lambda a: mysql.MEDIUMTEXT(),
         "longtext": lambda a: mysql.LONGTEXT(),
         "bit": lambda a: mysql.BIT(_opt(a)),
+        "unsigneddecimal": lambda a: mysql.DECIMAL(*a, unsigned=True),
         "binary": lambda a: mysql.BINARY(_opt(a)),
         "varbinary": lambda a: mysql.VARBINARY(_opt(a)),
         "tinyblob": lambda a: mysql.TINYBLOB(),
@@ -114,7 +120,7 @@ class MySQLDialect(Dialect):
         "unsignedsmallint": lambda a: mysql.SMALLINT(unsigned=True),
         "mediumint": lambda a: mysql.MEDIUMINT(),
         "unsignedmediumint": lambda a: mysql.MEDIUMINT(unsigned=True),
-        "tinyint": lambda a: mysql.TINYINT(),
+        "tinyint": lambda a: mysql.TINYINT(*a),
         "unsignedtinyint": lambda a: mysql.TINYINT(unsigned=True),
         "bigint": lambda a: mysql.BIGINT(),
         "unsignedbigint": lambda a: mysql.BIGINT(unsigned=True),
@@ -135,6 +141,96 @@ class MySQLDialect(Dialect):
         "now()": "CURRENT_TIMESTAMP",
         "current_timestamp": "CURRENT_TIMESTAMP",
     }
+
+    REFLECTED_NATIVE: ClassVar[dict[str, str]] = {
+        "VARCHAR": "VarChar",
+        "CHAR": "Char",
+        "TEXT": "Text",
+        "TINYTEXT": "TinyText",
+        "MEDIUMTEXT": "MediumText",
+        "LONGTEXT": "LongText",
+        "INTEGER": "Int",
+        "SMALLINT": "SmallInt",
+        "TINYINT": "TinyInt",
+        "MEDIUMINT": "MediumInt",
+        "BIGINT": "BigInt",
+        "DECIMAL": "Decimal",
+        "FLOAT": "Float",
+        "DOUBLE": "Double",
+        "DATETIME": "DateTime",
+        "TIMESTAMP": "Timestamp",
+        "DATE": "Date",
+        "TIME": "Time",
+        "JSON": "Json",
+        "BLOB": "Blob",
+        "TINYBLOB": "TinyBlob",
+        "MEDIUMBLOB": "MediumBlob",
+        "LONGBLOB": "LongBlob",
+        "BINARY": "Binary",
+        "VARBINARY": "VarBinary",
+        "BIT": "Bit",
+        "YEAR": "Year",
+    }
+
+    #: unsigned integers widen to the next kind that holds every value
+    UNSIGNED_KINDS: ClassVar[dict[str, str]] = {
+        "TINYINT": "smallint",
+        "SMALLINT": "int",
+        "MEDIUMINT": "int",
+        "INTEGER": "bigint",
+        "BIGINT": "decimal",
+    }
+
+    def catalog(
+        self, connection: sa.Connection, schema_name: str | None, tables: list[str] | None
+    ) -> list[TableInfo]:
+        infos = super().catalog(connection, schema_name, tables)
+        by_name = {info.name: info for info in infos}
+        schema = self.string_literal(schema_name) if schema_name else "DATABASE()"
+        # the inspector reports neither descending index columns nor MariaDB's column-level
+        # CHECK (json_valid(...)) that marks a JSON column: read both from information_schema
+        for table, index, column in connection.exec_driver_sql(
+            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+            f"WHERE TABLE_SCHEMA = {schema} AND COLLATION = 'D'"
+        ):
+            for entry in by_name[table].indexes if table in by_name else []:
+                if entry.get("name") == index:
+                    entry.setdefault("column_sorting", {})[column] = ("desc",)
+        try:
+            checks = connection.exec_driver_sql(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE "
+                f"FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = {schema}"
+            ).fetchall()
+        except sa.exc.DBAPIError:
+            checks = []  # MySQL 8 has no TABLE_NAME here, and a real JSON type
+        for table, name, clause in checks:
+            if table in by_name and not any(
+                check.get("sqltext") == clause for check in by_name[table].check_constraints
+            ):
+                by_name[table].check_constraints.append({"name": name, "sqltext": clause})
+        return infos
+
+    def reflect_column_type(self, column: dict[str, Any], info: TableInfo) -> dict[str, Any]:
+        attributes = super().reflect_column_type(column, info)
+        column_type = column["type"]
+        type_name = type(column_type).__name__.upper()
+        if type_name == "TINYINT" and getattr(column_type, "display_width", None) == 1:
+            # Prisma's Boolean: TINYINT(1)
+            return {"kind": "boolean", "native": NativeType("TinyInt", ["1"])}
+        if type_name == "BIT" and getattr(column_type, "length", None) in (None, 1):
+            return {"kind": "boolean", "native": NativeType("Bit", ["1"])}
+        if type_name == "YEAR":
+            return {"kind": "int", "native": NativeType("Year")}
+        if getattr(column_type, "unsigned", False) and type_name in self.UNSIGNED_KINDS:
+            kind = self.UNSIGNED_KINDS[type_name]
+            native = NativeType("Unsigned" + attributes["native"].name)
+            if kind == "decimal":
+                return {"kind": kind, "precision": 20, "scale": 0, "native": native}
+            return {"kind": kind, "native": native}
+        if attributes["kind"] == "string" and _json_checked(column["name"], info):
+            # MariaDB's JSON is LONGTEXT plus CHECK (json_valid(`column`))
+            return {"kind": "json", "native": NativeType("Json")}
+        return attributes
 
     def enum_type(self, enum: Enum, field: Field) -> sa.types.TypeEngine:
         return mysql.ENUM(*enum.db_values())
@@ -189,6 +285,14 @@ class MySQLDialect(Dialect):
         from sqlalchemy.dialects.mysql.pymysql import dialect
 
         return dialect(paramstyle="named")
+
+
+def _json_checked(column: str, info: TableInfo) -> bool:
+    quoted = "`" + column.replace("`", "``") + "`"
+    return any(
+        re.sub(r"\s+", "", str(check.get("sqltext", ""))).lower() == f"json_valid({quoted.lower()})"
+        for check in info.check_constraints
+    )
 
 
 DIALECT = MySQLDialect()

@@ -67,6 +67,34 @@ class PostgresDialect(Dialect):
     supports_arrays = True
     supports_schemas = True
     PROVIDERS = ("postgresql", "postgres", "cockroachdb")
+    reflected_time_precision = 6  # timestamp / time without (p) keep microseconds
+
+    REFLECTED_NATIVE: ClassVar[dict[str, str]] = {
+        "VARCHAR": "VarChar",
+        "CHAR": "Char",
+        "TEXT": "Text",
+        "CITEXT": "Citext",
+        "INET": "Inet",
+        "BIT": "Bit",
+        "UUID": "Uuid",
+        "BOOLEAN": "Boolean",
+        "INTEGER": "Integer",
+        "SMALLINT": "SmallInt",
+        "BIGINT": "BigInt",
+        "OID": "Oid",
+        "DOUBLE_PRECISION": "DoublePrecision",
+        "REAL": "Real",
+        "NUMERIC": "Decimal",
+        "MONEY": "Money",
+        "TIMESTAMP": "Timestamp",
+        "TIMESTAMP WITH TIME ZONE": "Timestamptz",
+        "DATE": "Date",
+        "TIME": "Time",
+        "TIME WITH TIME ZONE": "Timetz",
+        "JSON": "Json",
+        "JSONB": "JsonB",
+        "BYTEA": "ByteA",
+    }
 
     TYPE_MAP: ClassVar[dict[str, TypeFactory]] = {
         **Dialect.TYPE_MAP,
@@ -130,6 +158,12 @@ class PostgresDialect(Dialect):
 
     def drop_enum_statements(self, enum: Enum) -> list[str]:
         return [f"DROP TYPE IF EXISTS {self.quote(enum.type_name)}"]
+
+    def enum_types(
+        self, connection: sa.Connection, schema_name: str | None
+    ) -> dict[str, list[str]]:
+        enums = sa.inspect(connection).get_enums(schema=schema_name or None)
+        return {enum["name"]: list(enum["labels"]) for enum in enums}
 
     def list_type(self, base: sa.types.TypeEngine, field: Field) -> sa.types.TypeEngine:
         return pg.ARRAY(base)

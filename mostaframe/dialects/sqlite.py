@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
 
     from ..schema.model import Entity, Field, Schema
+    from ..schema.reflect import TableInfo
 
 
 class SQLiteDialect(Dialect):
@@ -51,6 +52,7 @@ class SQLiteDialect(Dialect):
     # SQLite keeps the constraint name in the table's SQL text only: PRAGMAs do not report it
     named_primary_key = True
     PROVIDERS = ("sqlite",)
+    reflected_time_precision = None  # SQLite stores what it is given
 
     TYPE_MAP: ClassVar[dict[str, TypeFactory]] = {
         **Dialect.TYPE_MAP,
@@ -108,6 +110,47 @@ class SQLiteDialect(Dialect):
         if expression and not expression.startswith("(") and "(" in expression:
             return f"({expression})"
         return expression
+
+    def engine(self, uri: str) -> sa.Engine:
+        engine = super().engine(uri)
+
+        # Python's sqlite3 module commits before DDL on its own; take over transaction control
+        # so CREATE TABLE statements roll back together (SQLAlchemy's documented recipe)
+        @sa.event.listens_for(engine, "connect")
+        def _no_implicit_transactions(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+        return engine
+
+    def catalog(
+        self, connection: sa.Connection, schema_name: str | None, tables: list[str] | None
+    ) -> list[TableInfo]:
+        infos = super().catalog(connection, schema_name, tables)
+        # the inspector does not report descending index columns: PRAGMA index_xinfo does
+        for info in infos:
+            for index in info.indexes:
+                rows = connection.exec_driver_sql(
+                    f"PRAGMA index_xinfo({self.quote(index['name'])})"
+                ).mappings()
+                sorting = {row["name"]: ("desc",) for row in rows if row["key"] and row["desc"]}
+                if sorting:
+                    index["column_sorting"] = sorting
+        return infos
+
+    def is_autoincrement(
+        self,
+        column: dict[str, Any],
+        info: TableInfo,
+        attributes: dict[str, Any],
+        primary_key: list[str],
+    ) -> bool:
+        # an INTEGER PRIMARY KEY is the rowid: SQLite numbers it with or without AUTOINCREMENT
+        native = attributes.get("native")
+        return primary_key == [column["name"]] and native is not None and native.name == "INTEGER"
 
     def sqlalchemy_dialect(self) -> SQLAlchemyDialect:
         from sqlalchemy.dialects.sqlite.pysqlite import dialect
