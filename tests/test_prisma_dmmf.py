@@ -113,7 +113,7 @@ _NATIVE_KIND = {
     "mysql": {"SmallInt": "smallint", "TinyInt": "smallint", "UnsignedTinyInt": "smallint",
               "UnsignedInt": "bigint", "Float": "real", "Date": "date", "Time": "time"},
     "sqlserver": {"UniqueIdentifier": "uuid", "SmallInt": "smallint", "TinyInt": "smallint",
-                  "Real": "real", "Date": "date", "Time": "time"},
+                  "Real": "real", "Date": "date", "Time": "time", "Money": "decimal", "SmallMoney": "decimal"},
 }  # fmt: skip
 _TIMEZONE = {"Timestamptz", "Timetz", "DateTimeOffset"}
 _NO_NATIVE = {  # Prisma Migrate's column types when no @db.* is given

@@ -181,10 +181,11 @@ _NATIVE_TYPES: dict[str, dict[str, _Native]] = {
         "Bit": (("Boolean", "Int"),), "TinyInt": (("Int",), (0,), "smallint"),
         "SmallInt": (("Int",), (0,), "smallint"), "Int": (("Int",),), "BigInt": (("BigInt",),),
         "Float": (("Float",), (0, 1)), "Real": (("Float",), (0,), "real"), "Decimal": (("Decimal",), (0, 2)),
-        "Money": (("Decimal",), (0,), None, False, (("precision", 19), ("scale", 4))),
-        "SmallMoney": (("Decimal",), (0,), None, False, (("precision", 10), ("scale", 4))),
-        "Date": (_T, (0,), "date"), "Time": (_T, (0, 1), "time"), "DateTime": (_T,), "DateTime2": (_T, (0, 1)),
-        "SmallDateTime": (_T,), "DateTimeOffset": (_T, (0, 1), None, True), "Binary": (("Bytes",), (0, 1)),
+        # Prisma types money as Float; its values are exact, so the column stays a decimal
+        "Money": (("Float",), (0,), "decimal", False, (("precision", 19), ("scale", 4))),
+        "SmallMoney": (("Float",), (0,), "decimal", False, (("precision", 10), ("scale", 4))),
+        "Date": (_T, (0,), "date"), "Time": (_T, (0,), "time"), "DateTime": (_T,), "DateTime2": (_T,),
+        "SmallDateTime": (_T,), "DateTimeOffset": (_T, (0,), None, True), "Binary": (("Bytes",), (0, 1)),
         "VarBinary": (("Bytes",), (0, 1)), "Image": (("Bytes",),),
     }),
     "sqlite": {},
@@ -428,7 +429,7 @@ class _Builder:
             if attribute.name == "map":
                 db_name = self.map_argument(source, attribute)
             elif attribute.name == "schema":
-                self.schema_argument(source, attribute)
+                self.schema_argument(source, attribute, f"enum {block.name}")
             else:
                 raise self.unknown_attribute(
                     source, attribute, ("map", "schema"), f"enum {block.name}"
@@ -649,21 +650,22 @@ class _Builder:
             )
         return name
 
-    def schema_argument(self, source: Source, attribute: Attribute) -> str:
+    def schema_argument(self, source: Source, attribute: Attribute, where: str) -> str:
         args = self.arguments(source, attribute, ("name",), positional="name", required=("name",))
         name = self.string(source, args["name"], "@@schema")
         if self.db_schemas is None:
             raise self.error(
                 source,
                 attribute.offset,
-                f"@@schema({name!r}) needs the schemas list in the datasource",
+                f"{where}: @@schema({name!r}) needs the schemas list in the datasource",
                 hint=f'add schemas = ["{name}"] to the datasource block',
             )
         if name not in self.db_schemas:
             raise self.error(
                 source,
                 args["name"].offset,
-                f"schema {name!r} is not in the datasource's schemas ({', '.join(self.db_schemas)})",
+                f"{where}: schema {name!r} is not in the datasource's schemas "
+                f"({', '.join(self.db_schemas)})",
             )
         return name
 
@@ -792,7 +794,7 @@ class _Builder:
             raise self.error(
                 source,
                 attribute.offset,
-                f"{where}: native type @{attribute.name} does not fit a {type_name} field; "
+                f"{where}: native type @{attribute.name} does not fit a field of type {type_name}; "
                 f"it is for {' or '.join(spec.scalars)}",
             )
         raw = [a for a in attribute.args or ()]
@@ -907,7 +909,7 @@ class _Builder:
             raise self.error(
                 source,
                 call.offset,
-                f"{where}: @default({name}()) does not fit a {type_name}{'[]' if decl.is_list else ''} field; "
+                f"{where}: @default({name}()) does not fit a field of type {type_name}{'[]' if decl.is_list else ''}; "
                 f"it is for {' or '.join(fits[name])}",
             )
         if name == "sequence":
@@ -953,7 +955,7 @@ class _Builder:
         wrong = self.error(
             source,
             value.offset,
-            f"{where}: default {_show(value)} does not fit a {type_name} field",
+            f"{where}: default {_show(value)} does not fit a field of type {type_name}",
         )
         if type_name == "String":
             return (
@@ -1016,7 +1018,7 @@ class _Builder:
             if name == "map":
                 entity.table = self.map_argument(source, attribute)
             elif name == "schema":
-                entity.db_schema = self.schema_argument(source, attribute)
+                entity.db_schema = self.schema_argument(source, attribute, where)
             elif name == "ignore":
                 self.no_arguments(source, attribute)
                 entity.ignored = True
@@ -1069,7 +1071,7 @@ class _Builder:
     ) -> Index | None:
         """An @@index / @@unique / @@fulltext; None when it is a plain single-column unique, which
         the field itself records."""
-        kind = attribute.name
+        kind, where = attribute.name, self.where(block)
         allowed = {
             "unique": ("fields", "name", "map", "length", "sort", "clustered"),
             "index": ("fields", "name", "map", "type", "clustered"),
@@ -1080,11 +1082,15 @@ class _Builder:
         index = Index(columns, unique=kind == "unique", fulltext=kind == "fulltext")
         if kind == "fulltext" and self.provider not in ("mysql", None):
             raise self.error(
-                source, attribute.offset, f"@@fulltext is for MySQL only, not {self.provider}"
+                source,
+                attribute.offset,
+                f"{where}: @@fulltext is for MySQL only, not {self.provider}",
             )
         if kind == "fulltext" and any(c.order or c.length for c in columns):
             raise self.error(
-                source, attribute.offset, "@@fulltext takes neither sort nor length on its fields"
+                source,
+                attribute.offset,
+                f"{where}: @@fulltext takes neither sort nor length on its fields",
             )
         if "map" in args:
             index.name = self.string(source, args["map"], "map")
@@ -1095,7 +1101,7 @@ class _Builder:
                     raise self.error(
                         source,
                         args["name"].offset,
-                        "@@index takes map: or its legacy alias name:, not both",
+                        f"{where}: @@index takes map: or its legacy alias name:, not both",
                     )
                 index.name = name
             else:
@@ -1289,8 +1295,8 @@ class _Builder:
         if set(owner.references) not in _unique_sets(target_entity):
             raise self.relation_error(
                 owner,
-                f"references must name a unique criteria of {owner.target} "
-                f"(its @id, an @unique field or an @@unique)",
+                f"references [{', '.join(owner.references)}] is not a unique criterion of "
+                f"{owner.target} (its @id, an @unique field or an @@unique)",
                 hint=f"add @unique to {owner.target}.{owner.references[0]}",
             )
         fk_fields = [owner.entity.field(name) for name in owner.fields]
@@ -1298,8 +1304,8 @@ class _Builder:
         if not owner.decl.optional and not required:
             raise self.relation_error(
                 owner,
-                f"an FK field of {', '.join(owner.fields)} is optional, so the relation "
-                f"field must be optional too: write {owner.target}?",
+                f"foreign-key field {next(f.name for f in fk_fields if not f.required)} is "
+                f"optional, so the relation field must be optional too: write {owner.target}?",
             )
         one_to_one = not back.decl.is_list
         if one_to_one:
@@ -1313,8 +1319,8 @@ class _Builder:
                 raise self.relation_error(
                     owner,
                     "a one-to-one relation needs unique foreign-key fields",
-                    hint=f"add @unique to {owner.fields[0]} (or @@unique over the fields), "
-                    f"or make {back.model.name}.{back.decl.name} a list",
+                    hint=f"add @unique to {owner.fields[0]} or @@unique over the foreign-key "
+                    f"fields, or make {back.model.name}.{back.decl.name} a list",
                 )
         owner.entity.relations.append(Relation(
             name=owner.decl.name, target=owner.target, type="one-to-one" if one_to_one else "many-to-one",

@@ -212,7 +212,7 @@ def _lex_error(source: Source, position: int) -> PrismaSyntaxError:
     char = source.text[position]
     if char == '"':
         stop = re.compile(r"\r|\n|$").search(source.text, position).start()  # type: ignore[union-attr]
-        bad = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]").search(source.text, position + 1, stop)
+        bad = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f]").search(source.text, position + 1, stop)
         if bad:
             return source.error(
                 bad.start(), "control character in a string: write it as an escape (\\t, \\u0000)"
@@ -274,6 +274,7 @@ class _Parser:
         self.source = source
         self.kinds, self.texts, self.offsets = _tokenize(source)
         self.index = 0
+        self.in_arguments = False
 
     # -- helpers
     def describe(self, index: int) -> str:
@@ -288,6 +289,10 @@ class _Parser:
 
     def fail(self, expected: str, hint: str | None = None) -> PrismaSyntaxError:
         index = self.index
+        if hint is None and self.kinds[index] == "nl" and self.in_arguments:
+            hint = "an attribute and its arguments must fit on one line"
+        elif hint is None and index and self.kinds[index - 1] == "block":
+            hint = "a /* */ comment cannot sit inside a line: it may only end it"
         return self.source.error(
             self.offsets[index], f"expected {expected}, found {self.describe(index)}", hint
         )
@@ -534,6 +539,7 @@ class _Parser:
     def arguments(self) -> list[Argument]:
         kinds = self.kinds
         self.index += 1  # (
+        self.in_arguments = True
         args: list[Argument] = []
         while kinds[self.index] != ")":
             offset = self.offsets[self.index]
@@ -549,6 +555,7 @@ class _Parser:
             elif kinds[self.index] != ")":
                 raise self.fail("',' or ')' in the argument list")
         self.index += 1
+        self.in_arguments = False
         return args
 
     def value(self) -> Value:
