@@ -180,6 +180,8 @@ class Target(ABC):
         placeholder: the driver's parameter marker.
         exclusive_file: the database file cannot be opened by anyone else while this connection
             is open (DuckDB): callers close the target between passes.
+        foreign_keys: replica tables are created with their foreign keys (see
+            :func:`replica_schema`).
         fk_checks_off: foreign-key checks are off for this session (changes the apply order).
         description: ``"<dialect> <uri>"`` with the password masked.
     """
@@ -187,6 +189,7 @@ class Target(ABC):
     dialect: ClassVar[str]
     placeholder: ClassVar[str] = "?"
     exclusive_file: ClassVar[bool] = False
+    foreign_keys: ClassVar[bool] = True
 
     def __init__(self, uri: str | os.PathLike[str], *, lock_timeout: float = 5.0) -> None:
         self.uri = parse_uri(uri)
@@ -638,11 +641,18 @@ class DuckDBTarget(Target):
 
     dialect = "duckdb"
     exclusive_file = True
+    # DuckDB checks a foreign key on UPDATE of a UNIQUE column of the referenced row as a
+    # delete + insert and refuses it ("still referenced"): upserts do that all the time
+    foreign_keys = False
 
     def _connect(self) -> Any:
         import duckdb
 
         return duckdb.connect(self.uri.path or ":memory:")
+
+    def _foreign_key_checks_off(self) -> bool:
+        # replica tables carry no foreign keys here (replica_schema), so nothing is checked
+        return True
 
     # DuckDB's Python connection autocommits until BEGIN; COMMIT without BEGIN is an error
     _open_transaction = False
@@ -700,6 +710,21 @@ class DuckDBTarget(Target):
 
     def unstage(self, name: str) -> None:
         self.connection.unregister(name.strip('"'))
+
+
+def replica_schema(schema: Schema, target: Target) -> Schema:
+    """The model replica tables are created from in ``target``: ``schema`` itself, or a copy
+    without foreign keys where the target cannot upsert referenced rows (DuckDB)."""
+    if target.foreign_keys:
+        return schema
+    import copy
+
+    stripped = copy.deepcopy(schema)
+    for entity in stripped.entities:
+        for relation in entity.relations:
+            if relation.owning:
+                relation.ignored = True
+    return stripped
 
 
 TARGETS: dict[str, type[Target]] = {
