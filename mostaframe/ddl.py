@@ -23,9 +23,13 @@ insert and upsert statements, so every writer sees the same column types.
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import time
 import warnings
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable, DropTable
@@ -36,7 +40,7 @@ from .errors import SchemaError
 
 if TYPE_CHECKING:
     from .dialects.base import Dialect
-    from .schema.model import Entity, Field, Relation, Schema
+    from .schema.model import Entity, Enum, Field, Relation, Schema
 
 
 def _name(text: str, dialect: Dialect) -> quoted_name:
@@ -254,7 +258,7 @@ def _text(compiled: object) -> str:
     return "\n".join("    " + line[1:] if line.startswith("\t") else line for line in lines)
 
 
-def _enums_for(schema: Schema, entities: list[Entity], everything: bool) -> list:
+def _enums_for(schema: Schema, entities: list[Entity], everything: bool) -> list[Enum]:
     if everything:
         return list(schema.enums.values())
     used = {f.enum for entity in entities for f in entity.fields if f.kind == "enum"}
@@ -290,11 +294,27 @@ def create_statements(
     """
     dialect = _dialect(dialect)
     chosen = _chosen(schema, entities)
+    enums = _enums_for(schema, chosen, entities is None)
+    return _statements(schema, dialect, chosen, existing, enums, if_not_exists=if_not_exists)
+
+
+def _statements(
+    schema: Schema,
+    dialect: Dialect,
+    chosen: list[Entity],
+    existing: Iterable[Entity],
+    enums: list[Enum],
+    *,
+    if_not_exists: bool,
+) -> list[str]:
     schema.validate()
     compiler = dialect.sqlalchemy_dialect()
     metadata, ordered, late = _tables(schema, dialect, chosen, existing)
+    namespaces = sorted({e.db_schema for e in ordered if e.db_schema and dialect.supports_schemas})
     statements: list[str] = []
-    for enum in _enums_for(schema, ordered, entities is None):
+    for namespace in namespaces:
+        statements.append(f"CREATE SCHEMA IF NOT EXISTS {dialect.quote(namespace)}")
+    for enum in enums:
         statements.extend(dialect.enum_statements(enum, if_not_exists=if_not_exists))
     for entity in ordered:
         table = _lookup(metadata, entity, dialect)
@@ -366,7 +386,284 @@ def _qualified(table: sa.Table, dialect: Dialect) -> str:
     return dialect.quote(table.name)
 
 
+# ── apply ────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclasses.dataclass
+class ApplyResult:
+    """What :func:`apply` did. Renders itself in a terminal, in Jupyter and as JSON.
+
+    Attributes:
+        uri: the database, password masked.
+        dialect: canonical dialect name.
+        created: tables created by this run, in creation order.
+        existing: tables that were already there and match the model (left alone).
+        statements: the statements executed.
+        seconds: wall time.
+    """
+
+    uri: str
+    dialect: str
+    created: list[str] = dataclasses.field(default_factory=list)
+    existing: list[str] = dataclasses.field(default_factory=list)
+    statements: list[str] = dataclasses.field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    def __str__(self) -> str:
+        created = f"created {len(self.created)} table{'s' if len(self.created) != 1 else ''}"
+        if self.created:
+            created += f" ({', '.join(self.created)})"
+        existing = f"{len(self.existing)} already existed"
+        if self.existing:
+            existing += f" ({', '.join(self.existing)})"
+        return (
+            f"{self.dialect} {self.uri}: {created}; {existing}; "
+            f"{len(self.statements)} statements in {self.seconds:.2f} s"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [(name, "created") for name in self.created]
+        rows += [(name, "already existed") for name in self.existing]
+        body = "".join(
+            f"<tr><td><code>{html.escape(name)}</code></td><td>{state}</td></tr>"
+            for name, state in rows
+        )
+        return (
+            f"<div><b>apply</b> → {html.escape(self.dialect)} "
+            f"<code>{html.escape(self.uri)}</code>: {len(self.created)} created, "
+            f"{len(self.existing)} already existed, {len(self.statements)} statements in "
+            f"{self.seconds:.2f} s<table><tr><th>table</th><th>state</th></tr>{body}</table></div>"
+        )
+
+
+#: kinds whose values a column of the other kind in the same family stores without surprise
+_FAMILIES = {
+    "int": "integer",
+    "smallint": "integer",
+    "bigint": "integer",
+    "float": "floating point",
+    "real": "floating point",
+}
+
+
+def apply(schema: Schema, uri: str, entities: list[Entity] | None = None) -> ApplyResult:
+    """Create the model's tables in a database, leaving tables that already exist alone.
+
+    Idempotent: a second run creates nothing and reports every table as existing. A table that
+    exists but differs from the model (a missing column, another type family, other
+    nullability) stops the run before anything is created. PostgreSQL, SQLite and DuckDB
+    apply all statements in one transaction; MySQL commits each CREATE itself, so a failure
+    there drops the tables this run created.
+
+    Args:
+        schema: the model.
+        uri: database URI or SQLite/DuckDB file path (the file and its folder are created).
+        entities: a subset (default: every entity but views).
+
+    Returns:
+        :class:`ApplyResult` listing created and already existing tables.
+
+    Raises:
+        DatabaseConnectionError: the database cannot be reached (URI masked).
+        SchemaError: an existing table differs from the model (names table and columns), or
+            the database rejected a statement (names it).
+        UnsupportedError: the dialect cannot express part of the model.
+
+    Example:
+        >>> result = apply(schema, "shop.sqlite")  # doctest: +SKIP
+        >>> print(result)  # doctest: +SKIP
+        sqlite shop.sqlite: created 2 tables (users, orders); 0 already existed; 3 statements …
+    """
+    from .schema.reflect import connect
+    from .secrets import mask_text, mask_uri, parse_uri
+
+    started = time.perf_counter()
+    parsed = parse_uri(uri)
+    dialect = get_dialect(parsed.dialect)
+    chosen = [entity for entity in _chosen(schema, entities) if not entity.view]
+    schema.validate()
+    if parsed.path is not None and parsed.path != ":memory:":
+        Path(parsed.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    result = ApplyResult(uri=mask_uri(uri), dialect=dialect.name)
+    engine = dialect.engine(uri)
+    try:
+        with connect(engine, uri) as connection:
+            present = _present(connection, dialect, chosen)
+            already = [entity for entity in chosen if _key(entity, dialect) in present]
+            _check_existing(connection, dialect, schema, already, result.uri)
+            to_create = [entity for entity in chosen if _key(entity, dialect) not in present]
+            enums = _missing_enums(connection, dialect, schema, to_create, entities is None)
+            statements = _statements(
+                schema, dialect, to_create, already, enums, if_not_exists=False
+            )
+            connection.rollback()  # end the inspection's implicit transaction
+            created = [entity.table for entity in schema.dependency_order(to_create)[0]]
+            _execute(connection, dialect, schema, statements, to_create, result.uri, mask_text)
+    finally:
+        engine.dispose()
+    result.created = created
+    result.existing = [entity.table for entity in already]
+    result.statements = statements
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _key(entity: Entity, dialect: Dialect) -> tuple[str | None, str]:
+    return (entity.db_schema if dialect.supports_schemas else None, entity.table)
+
+
+def _present(
+    connection: sa.Connection, dialect: Dialect, entities: list[Entity]
+) -> set[tuple[str | None, str]]:
+    present: set[tuple[str | None, str]] = set()
+    for namespace in {_key(entity, dialect)[0] for entity in entities}:
+        try:
+            names = dialect.table_names(connection, namespace)
+        except sa.exc.NoSuchTableError:
+            names = set()
+        present |= {(namespace, name) for name in names}
+    return present
+
+
+def _check_existing(
+    connection: sa.Connection,
+    dialect: Dialect,
+    schema: Schema,
+    entities: list[Entity],
+    masked_uri: str,
+) -> None:
+    problems = []
+    for entity in entities:
+        namespace = _key(entity, dialect)[0]
+        info = dialect.catalog(connection, namespace, [entity.table])[0]
+        differences = _differences(dialect, schema, entity, info)
+        if differences:
+            problems.append(
+                f"table {entity.table} (entity {entity.name}): {'; '.join(differences)}"
+            )
+    if problems:
+        raise SchemaError(
+            f"existing tables in {masked_uri} differ from the model: " + " | ".join(problems),
+            hint="migrate or drop those tables, or leave their entities out of apply()",
+        )
+
+
+def _differences(dialect: Dialect, schema: Schema, entity: Entity, info: Any) -> list[str]:
+    columns = {column["name"]: column for column in info.columns}
+    differences = []
+    for model_field in entity.fields:
+        column = columns.get(model_field.column)
+        if column is None:
+            differences.append(f"column {model_field.column} is missing")
+            continue
+        expected = dialect.reflect_column_type(
+            {"name": model_field.column, "type": dialect.column_type(model_field, schema)}, info
+        )
+        actual = dialect.reflect_column_type(column, info)
+        want, have = _family(expected), _family(actual)
+        if want != have:
+            differences.append(
+                f"column {model_field.column} is {have} in the database, {want} in the model"
+            )
+        if column.get("nullable", True) == model_field.required:
+            state = "nullable" if column.get("nullable", True) else "NOT NULL"
+            wanted = "required" if model_field.required else "optional"
+            differences.append(
+                f"column {model_field.column} is {state} in the database, {wanted} in the model"
+            )
+    return differences
+
+
+def _family(attributes: dict[str, Any]) -> str:
+    family = _FAMILIES.get(attributes["kind"], attributes["kind"])
+    return f"{family} list" if attributes.get("list") else family
+
+
+def _missing_enums(
+    connection: sa.Connection,
+    dialect: Dialect,
+    schema: Schema,
+    entities: list[Entity],
+    everything: bool,
+) -> list[Enum]:
+    wanted = _enums_for(schema, entities, everything)
+    if not wanted or dialect.enum_style != "type":
+        return wanted
+    present = dialect.enum_types(connection, None)
+    missing = []
+    for enum in wanted:
+        labels = present.get(enum.type_name)
+        if labels is None:
+            missing.append(enum)
+        elif labels != enum.db_values():
+            raise SchemaError(
+                f"enum type {enum.type_name} exists with values {', '.join(labels)}; the model "
+                f"(enum {enum.name}) has {', '.join(enum.db_values())}",
+                hint="alter or drop the type, or rename the model's enum (@@map)",
+            )
+    return missing
+
+
+def _execute(
+    connection: sa.Connection,
+    dialect: Dialect,
+    schema: Schema,
+    statements: list[str],
+    created: list[Entity],
+    masked_uri: str,
+    mask_text: Any,
+) -> None:
+    if not statements:
+        return
+    position = 0
+
+    def run_all() -> None:
+        nonlocal position
+        for position, statement in enumerate(statements):  # noqa: B007 (read after a failure)
+            connection.exec_driver_sql(statement)
+
+    try:
+        if dialect.transactional_ddl:
+            with connection.begin():
+                run_all()
+        else:
+            run_all()
+            connection.commit()
+    except sa.exc.DBAPIError as exc:
+        if not dialect.transactional_ddl:
+            _undo(connection, dialect, schema, created)
+        reason = mask_text(str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0])
+        first_line = statements[position].splitlines()[0]
+        raise SchemaError(
+            f"{dialect.name} {masked_uri} rejected statement {position + 1} of {len(statements)} "
+            f"({first_line} …): {reason}",
+            hint="nothing was created"
+            if dialect.transactional_ddl
+            else "the tables this run created were dropped again",
+        ) from None
+
+
+def _undo(
+    connection: sa.Connection, dialect: Dialect, schema: Schema, created: list[Entity]
+) -> None:
+    """Best-effort cleanup where DDL is not transactional (MySQL)."""
+    present = _present(connection, dialect, created)
+    made = [entity for entity in created if _key(entity, dialect) in present]
+    for statement in drop_statements(schema, dialect, made) if made else []:
+        try:
+            connection.exec_driver_sql(statement)
+        except sa.exc.DBAPIError:
+            pass  # a later table may already be gone; keep cleaning
+    connection.commit()
+
+
 __all__ = [
+    "ApplyResult",
+    "apply",
     "create_statements",
     "drop_statements",
     "sqlalchemy_metadata",

@@ -101,12 +101,20 @@ def datetime_precision(field: Field) -> int:
 
 
 class NamedType(sa.types.UserDefinedType):
-    """A column type SQLAlchemy has no class for, written as given (``XML``, ``SERIAL``, …)."""
+    """A column type SQLAlchemy has no class for, written as given (``XML``, ``SERIAL``, …).
+
+    Args:
+        spec: the type as written in DDL.
+        kind: the model kind its values have (reflection and apply's comparison read it).
+        attributes: further model attributes (``timezone=True``, ``precision=3``).
+    """
 
     cache_ok = True
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, kind: str = "string", **attributes: Any) -> None:
         self.spec = spec
+        self.kind = kind
+        self.attributes = attributes
 
     def get_col_spec(self, **kw: Any) -> str:
         return self.spec

@@ -77,23 +77,31 @@ class DuckDBDialect(Dialect):
         "string": lambda f: sa.VARCHAR(),
         "float": lambda f: sa.DOUBLE(),
         "decimal": _decimal,
-        "datetime": lambda f: NamedType("TIMESTAMPTZ" if f.timezone else "TIMESTAMP"),
-        "time": lambda f: NamedType("TIMETZ" if f.timezone else "TIME"),
+        "datetime": lambda f: (
+            NamedType("TIMESTAMPTZ", "datetime", timezone=True, precision=6)
+            if f.timezone
+            else NamedType("TIMESTAMP", "datetime", precision=6)
+        ),
+        "time": lambda f: (
+            NamedType("TIMETZ", "time", timezone=True, precision=6)
+            if f.timezone
+            else NamedType("TIME", "time", precision=6)
+        ),
         "bytes": lambda f: sa.BLOB(),
     }
 
     # DuckDB type names as reflection reports them
     NATIVE_TYPES: ClassVar[dict[str, NativeFactory]] = {
-        "tinyint": lambda a: NamedType("TINYINT"),
-        "utinyint": lambda a: NamedType("UTINYINT"),
-        "usmallint": lambda a: NamedType("USMALLINT"),
-        "uinteger": lambda a: NamedType("UINTEGER"),
-        "ubigint": lambda a: NamedType("UBIGINT"),
-        "hugeint": lambda a: NamedType("HUGEINT"),
-        "uhugeint": lambda a: NamedType("UHUGEINT"),
-        "timestamp_s": lambda a: NamedType("TIMESTAMP_S"),
-        "timestamp_ms": lambda a: NamedType("TIMESTAMP_MS"),
-        "timestamp_ns": lambda a: NamedType("TIMESTAMP_NS"),
+        "tinyint": lambda a: NamedType("TINYINT", "smallint"),
+        "utinyint": lambda a: NamedType("UTINYINT", "smallint"),
+        "usmallint": lambda a: NamedType("USMALLINT", "int"),
+        "uinteger": lambda a: NamedType("UINTEGER", "bigint"),
+        "ubigint": lambda a: NamedType("UBIGINT", "decimal", precision=20, scale=0),
+        "hugeint": lambda a: NamedType("HUGEINT", "decimal", precision=38, scale=0),
+        "uhugeint": lambda a: NamedType("UHUGEINT", "decimal", precision=38, scale=0),
+        "timestamp_s": lambda a: NamedType("TIMESTAMP_S", "datetime", precision=0),
+        "timestamp_ms": lambda a: NamedType("TIMESTAMP_MS", "datetime", precision=3),
+        "timestamp_ns": lambda a: NamedType("TIMESTAMP_NS", "datetime", precision=9),
         "interval": lambda a: NamedType("INTERVAL"),
     }
 

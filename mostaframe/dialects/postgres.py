@@ -174,7 +174,7 @@ class PostgresDialect(Dialect):
         serial = _SERIAL.get(field.kind, "SERIAL")
         if entity.primary_key == [field.name] or entity.primary_key == [field.column]:
             return None, True  # SQLAlchemy writes SERIAL / BIGSERIAL for the key itself
-        return NamedType(serial), False
+        return NamedType(serial, field.kind), False
 
     def literal_sql(self, value: Any, field: Field) -> str:
         if field.list and isinstance(value, list):

@@ -131,6 +131,10 @@ def generic_column_type(column_type: sa.types.TypeEngine) -> dict[str, Any]:
         ``kind`` plus any of ``length``, ``precision``, ``scale``, ``timezone``, ``list``,
         ``enum_labels`` and ``enum_name`` that apply.
     """
+    from ..dialects.base import NamedType
+
+    if isinstance(column_type, NamedType):
+        return {"kind": column_type.kind, **column_type.attributes}
     if isinstance(column_type, sa.ARRAY):
         attributes = generic_column_type(sa.types.to_instance(column_type.item_type))
         attributes["list"] = True
@@ -202,6 +206,10 @@ def native_type(
     the reflected length / precision / scale."""
     if isinstance(column_type, sa.ARRAY):
         column_type = sa.types.to_instance(column_type.item_type)
+    from ..dialects.base import NamedType
+
+    if isinstance(column_type, NamedType):
+        return NativeType(column_type.spec)
     key = type(column_type).__name__.upper()
     if getattr(column_type, "timezone", False):
         key += " WITH TIME ZONE"
