@@ -451,9 +451,14 @@ class _Pipeline:
             writer.thread.join(timeout=30)
 
     def _begin(self, schema: Schema, entities: list[Entity]) -> None:
+        # one at a time: two destinations in one folder or one database must not race
+        errors = []
         for writer in self.writers:
             writer.send("begin", (schema, entities))
-        errors = [error for error in (writer.reply() for writer in self.writers) if error]
+            error = writer.reply()
+            if error is not None:
+                errors.append(error)
+                break
         if errors:
             first = errors[0]
             if isinstance(first, MostaframeError):

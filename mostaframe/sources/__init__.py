@@ -93,6 +93,60 @@ class Source(ABC):
         return f"<{type(self).__name__} {self.description}>"
 
 
+class ArrowSource(Source):
+    """In-memory data as a source: Arrow tables, record batches or polars/pandas DataFrames.
+
+    Handy in a notebook (``mostaframe.copy(ArrowSource({"User": df}), "./app.sqlite")``) and
+    in tests. Keys are entity names or table names; columns are matched by column name and
+    converted to the model's types like any other source.
+
+    Args:
+        tables: entity (or table) name → data.
+    """
+
+    kind = "arrow"
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.tables = dict(tables)
+        self.description = f"arrow ({len(self.tables)} tables in memory)"
+
+    def _table(self, entity: Entity) -> pa.Table:
+        import pyarrow as pa
+
+        data = self.tables.get(entity.name, self.tables.get(entity.table))
+        if data is None:
+            raise SourceError(
+                f"entity {entity.name}: no data given for it",
+                hint=f"given: {', '.join(self.tables) or 'nothing'}",
+            )
+        if isinstance(data, pa.Table):
+            return data
+        if isinstance(data, pa.RecordBatch):
+            return pa.Table.from_batches([data])
+        if hasattr(data, "to_arrow"):  # polars
+            return data.to_arrow()
+        return pa.Table.from_pandas(data, preserve_index=False)
+
+    def prepare(self, schema: Schema, entities: list[Entity]) -> None:
+        for entity in entities:
+            self._table(entity)
+
+    def read(
+        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        for batch in self._table(entity).to_batches(max_chunksize=batch_size):
+            batch = conform(batch, entity)
+            if where:
+                from .files import filter_batch
+
+                batch = filter_batch(batch, where, entity)
+            if batch.num_rows:
+                yield batch
+
+    def estimate_rows(self, entity: Entity, where: str | None = None) -> int | None:
+        return None if where else self._table(entity).num_rows
+
+
 #: source kinds and the aliases the @mostajs tools use
 SOURCE_KINDS = ("db", "json", "ndjson", "csv", "parquet", "sql")
 _KIND_ALIASES = {"sql-dump": "sql", "sqldump": "sql", "dump": "sql", "jsonl": "ndjson"}
@@ -367,6 +421,12 @@ def parse_text(array: pa.Array, field: Field, target: pa.DataType) -> pa.Array:
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             # exponent notation or surrounding blanks: go through Decimal, exactly
             return pa.array([_parse_decimal(v) for v in array.to_pylist()], target)
+    if kind in ("float", "real"):
+        try:
+            return array.cast(target)
+        except pa.ArrowInvalid:
+            # 9e999 (SQLite's infinity), Infinity, NaN: Python's float() reads them all
+            return pa.array([None if v is None else float(v) for v in array.to_pylist()], target)
     if kind in ("int", "smallint", "bigint"):
         try:
             return array.cast(target)
@@ -581,10 +641,12 @@ def _first_line(exc: BaseException) -> str:
 
 __all__ = [
     "SOURCE_KINDS",
+    "ArrowSource",
     "Source",
     "array_from_python",
     "conform",
     "convert_array",
+    "list_from_python",
     "open_source",
     "parse_text",
 ]

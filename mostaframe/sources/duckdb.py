@@ -153,7 +153,8 @@ class DuckDBSource(Source):
         table, _ = self._plan(entity)
         sql = f"SELECT count(*) FROM {table}" + (f" WHERE ({where})" if where else "")
         try:
-            return int(self.connection.execute(sql).fetchone()[0])
+            # fetchall: a half-fetched result would block the next query on this connection
+            return int(self.connection.execute(sql).fetchall()[0][0])
         except Exception:  # a bad predicate is reported by read(), with its context
             return None
 
