@@ -35,6 +35,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 from ..errors import MostaframeError, ReplicationError, SchemaError
 from ..secrets import mask_text, mask_uri, parse_uri
 from .apply import (
@@ -203,6 +206,34 @@ def is_transient(error: BaseException) -> bool:
     return module in ("duckdb", "_duckdb") and name in ("IOException", "TransactionException")
 
 
+class _CaptureThread:
+    """Runs every call to a capture on ONE thread of its own.
+
+    Two reasons: reading the next ChangeSet while the current one is applied (capture decode
+    and target writes overlap: the second core does the other half), and drivers whose
+    connections belong to the thread that opened them (sqlite3) see a single thread whatever
+    thread calls the rule.
+    """
+
+    def __init__(self, capture: Capture) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.capture = capture
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mostaframe-capture")
+
+    def submit(self, method: str, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._pool.submit(getattr(self.capture, method), *args, **kwargs)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.submit(method, *args, **kwargs).result()
+
+    def shutdown(self) -> None:
+        close = getattr(self.capture, "close", None)
+        if callable(close):
+            self._pool.submit(close).result()
+        self._pool.shutdown(wait=True)
+
+
 class ReplicationRule:
     """Keeps ``target`` equal to ``source`` for the chosen entities (see the module docs).
 
@@ -247,6 +278,14 @@ class ReplicationRule:
         self.lock_timeout = lock_timeout
         self._target: Target | None = None
         self._lock = threading.RLock()
+        self._capture: _CaptureThread | None = None
+
+    def _source(self) -> _CaptureThread:
+        """The capture, behind its own thread (started on first use)."""
+        assert self.capture is not None
+        if self._capture is None:
+            self._capture = _CaptureThread(self.capture)
+        return self._capture
 
     @property
     def description(self) -> str:
@@ -271,9 +310,9 @@ class ReplicationRule:
             if self._target is not None:
                 self._target.close()
                 self._target = None
-            close = getattr(self.capture, "close", None)
-            if callable(close):
-                close()
+            if self._capture is not None:
+                self._capture.shutdown()
+                self._capture = None
 
     def _release(self) -> None:
         # DuckDB locks its file while a connection is open: let others read between passes
@@ -351,7 +390,7 @@ class ReplicationRule:
 
         result.kind = "snapshot"
         self._create_tables(target)
-        position = self.capture.setup() if self.capture is not None else None
+        position = self._source().call("setup") if self.capture is not None else None
         # remember the start position before copying: a crash during the copy restarts it
         target.begin()
         write_checkpoint(target, self.name, position, snapshot_done=False)
@@ -386,38 +425,46 @@ class ReplicationRule:
             f"{len(self.entities)} entities; capturing from position {position}",
         )
         if self.capture is not None:
-            result.lag = self.capture.lag(position)
+            result.lag = self._source().call("lag", position)
 
     def _changes(self, target: Target, position: int | None, result: SyncResult) -> None:
-        capture = self.capture
-        assert capture is not None and position is not None
-        capture.check(position)
+        assert position is not None
+        source = self._source()
+        source.call("check", position)
         result.position = position
-        while True:
-            changes = capture.read(position, max_changes=self.batch_size)
+        ahead = source.submit("read", position, max_changes=self.batch_size)
+        while ahead is not None:
+            changes = ahead.result()
             if changes.end_position <= position and changes.is_empty:
                 break
-            changes = self._collapsed(changes)
+            # a full ChangeSet means more is waiting: read it while this one is applied
+            more = changes.changes >= self.batch_size
+            ahead = (
+                source.submit("read", changes.end_position, max_changes=self.batch_size)
+                if more
+                else None
+            )
             stats = apply_changes(
                 target,
                 self.schema,
-                changes,
+                self._collapsed(changes),
                 rule=self.name,
                 conflict_resolution=self.conflict_resolution,
             )
             # the source may forget these changes only now that the target has committed them
-            capture.acknowledge(changes.end_position)
+            source.call("acknowledge", changes.end_position)
             position = result.position = changes.end_position
-            result.kind = "changes" if changes.changes or result.kind == "changes" else "idle"
+            if changes.changes:
+                result.kind = "changes"
             result.changes_read += changes.changes
             result.rows_applied += stats.rows
             result.batches.append(stats)
             for (entity, operation), n in changes.counts.items():
                 ops = result.applied.setdefault(entity, {})
                 ops[operation] = ops.get(operation, 0) + n
-            if changes.changes < self.batch_size:
-                break
-        result.lag = capture.lag(position)
+        if ahead is not None:
+            ahead.cancel()
+        result.lag = source.call("lag", position)
 
     @staticmethod
     def _collapsed(changes: ChangeSet) -> ChangeSet:
@@ -545,7 +592,7 @@ class ReplicationRule:
             if self.capture is None or position is None:
                 lag = Lag(None, None, None)
             else:
-                lag = self.capture.lag(position)
+                lag = self._source().call("lag", position)
             self.status.record_lag(self.name, lag)
             return lag
 
@@ -566,7 +613,7 @@ class ReplicationRule:
         and row markers from the target. Replicated tables and rows are left in place."""
         with self._lock:
             if self.capture is not None:
-                self.capture.teardown()
+                self._source().call("teardown")
             target = self._connection()
             ensure_state_table(target)
             delete_state(target, self.name)
