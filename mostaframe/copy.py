@@ -367,7 +367,6 @@ class _Writer:
         self.replies.put(None)
 
     def _on_open(self, entity: Entity) -> None:
-        self.failed.clear()
         self._result = None
         try:
             self.sink.open(entity)
@@ -471,6 +470,9 @@ class _Pipeline:
         result = EntityReport(entity.name, entity.table, estimated_rows=estimate, where=step.where)
         started = time.perf_counter()
         for writer in self.writers:
+            # cleared here, not on the writer thread: the batches queued right after "open"
+            # must not see the previous entity's failure
+            writer.failed.clear()
             writer.send("open", entity)
         error: MostaframeError | None = None
         bar = _progress(entity.name, estimate, self.quiet)
