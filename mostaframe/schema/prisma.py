@@ -301,6 +301,7 @@ class _Builder:
             tuple[str, str], str
         ] = {}  # (model, field) → Prisma scalar type name
         self.relation_fields: list[_RelationField] = []
+        self.context = ""  # "model User, field email": prefixes argument errors
 
     # -- errors
     def error(
@@ -343,8 +344,20 @@ class _Builder:
             entity = self.entity(block)
             self.entities[block.name] = entity
             self.schema.entities.append(entity)
+        tables: dict[tuple[str | None, str], Block] = {}
         for block in self.models.values():
-            self.model_attributes(block, self.entities[block.name])
+            entity = self.entities[block.name]
+            self.model_attributes(block, entity)
+            self.check_columns(block, entity)
+            other = tables.setdefault((entity.db_schema, entity.table), block)
+            if other is not block:
+                raise self.error(
+                    block.source,
+                    block.name_offset,
+                    f"{block.keyword} {block.name} uses table {entity.table!r}, like "
+                    f"{other.keyword} {other.name}",
+                    hint="give one of them another @@map",
+                )
         self.pair_relations()
         for entity in self.schema.entities:
             entity.timestamps = _has_timestamps(entity)
@@ -352,6 +365,7 @@ class _Builder:
         return self.schema
 
     def read_datasource(self) -> None:
+        self.context = ""
         sources = [b for b in self.blocks if b.keyword == "datasource"]
         if len(sources) > 1:
             second = sources[1]
@@ -403,6 +417,7 @@ class _Builder:
     # -- enums
     def enum(self, block: Block) -> Enum:
         source = block.source
+        self.context = f"enum {block.name}: "
         if not block.values:
             raise self.error(
                 source,
@@ -455,11 +470,27 @@ class _Builder:
                 entity.fields.append(self.scalar_field(block, entity, decl))
         return entity
 
+    def check_columns(self, block: Block, entity: Entity) -> None:
+        """Two fields cannot share a database column (a @map onto another field's name)."""
+        seen: dict[str, str] = {}
+        for field in entity.fields:
+            other = seen.setdefault(field.column, field.name)
+            if other != field.name:
+                decl = next(d for d in block.fields if d.name == field.name)
+                raise self.error(
+                    block.source,
+                    decl.offset,
+                    f"{self.where(block, decl)}: column {field.column!r} is already the column of "
+                    f"field {other}",
+                    hint="give one of them another @map",
+                )
+
     def where(self, block: Block, decl: FieldDecl | None = None) -> str:
         return f"{block.keyword} {block.name}" + (f", field {decl.name}" if decl else "")
 
     def scalar_field(self, block: Block, entity: Entity, decl: FieldDecl) -> Field:
         source, where = block.source, self.where(block, decl)
+        self.context = f"{where}: "
         type_name = decl.type_name
         if decl.unsupported is not None:
             kind, enum_name = "string", None
@@ -585,32 +616,41 @@ class _Builder:
         bound: dict[str, Value] = {}
         for argument in attribute.args or ():
             name = argument.name or positional
+            if not allowed:
+                raise self.error(
+                    source, argument.offset, f"{self.context}{label} takes no argument"
+                )
             if name is None:
                 raise self.error(
                     source,
                     argument.offset,
-                    f"{label} takes named arguments only"
+                    f"{self.context}{label} takes named arguments only"
                     + (f" ({', '.join(a + ':' for a in allowed)})" if allowed else ""),
                 )
             if name not in allowed:
-                known = (
-                    f"expected one of {', '.join(allowed)}" if allowed else "it takes no argument"
-                )
                 raise self.error(
-                    source, argument.offset, f"unknown argument {name!r} of {label}; {known}"
+                    source,
+                    argument.offset,
+                    f"{self.context}unknown argument {name!r} of {label}; expected one of {', '.join(allowed)}",
                 )
             if name in bound:
                 raise self.error(
-                    source, argument.offset, f"argument {name!r} of {label} is given twice"
+                    source,
+                    argument.offset,
+                    f"{self.context}argument {name!r} of {label} is given twice",
                 )
             if argument.value is None:
                 raise self.error(
-                    source, argument.offset, f"expected a value after '{name}:' in {label}"
+                    source,
+                    argument.offset,
+                    f"{self.context}expected a value after '{name}:' in {label}",
                 )
             bound[name] = argument.value
         for name in required:
             if name not in bound:
-                raise self.error(source, attribute.offset, f"{label} needs the argument {name!r}")
+                raise self.error(
+                    source, attribute.offset, f"{self.context}{label} needs the argument {name!r}"
+                )
         return bound
 
     def no_arguments(self, source: Source, attribute: Attribute | CallValue) -> None:
@@ -619,7 +659,9 @@ class _Builder:
     def string(self, source: Source, value: Value, what: str) -> str:
         if not isinstance(value, StringValue):
             raise self.error(
-                source, value.offset, f"expected a string for {what}, found {_show(value)}"
+                source,
+                value.offset,
+                f"{self.context}expected a string for {what}, found {_show(value)}",
             )
         return value.value
 
@@ -628,7 +670,9 @@ class _Builder:
             found = _show(value)
             hint = _closest(value.name, list(choices)) if isinstance(value, PathValue) else ""
             raise self.error(
-                source, value.offset, f"expected {what} ({', '.join(choices)}), found {found}{hint}"
+                source,
+                value.offset,
+                f"{self.context}expected {what} ({', '.join(choices)}), found {found}{hint}",
             )
         return value.name
 
@@ -637,7 +681,7 @@ class _Builder:
             raise self.error(
                 source,
                 value.offset,
-                f"expected an integer ≥ {minimum} for {what}, found {_show(value)}",
+                f"{self.context}expected an integer ≥ {minimum} for {what}, found {_show(value)}",
             )
         return int(value.text)
 
@@ -646,7 +690,9 @@ class _Builder:
         name = self.string(source, args["name"], attribute.label)
         if not name:
             raise self.error(
-                source, args["name"].offset, f"{attribute.label} needs a non-empty name"
+                source,
+                args["name"].offset,
+                f"{self.context}{attribute.label} needs a non-empty name",
             )
         return name
 
@@ -905,11 +951,11 @@ class _Builder:
                 f"{where}: unknown default function {name}(){_closest(name, known)}",
                 hint=f"known: {', '.join(f + '()' for f in known)}",
             )
-        if type_name not in fits[name] or decl.is_list:
+        if type_name not in fits[name]:  # Prisma lets list fields take them too
             raise self.error(
                 source,
                 call.offset,
-                f"{where}: @default({name}()) does not fit a field of type {type_name}{'[]' if decl.is_list else ''}; "
+                f"{where}: @default({name}()) does not fit a field of type {type_name}; "
                 f"it is for {' or '.join(fits[name])}",
             )
         if name == "sequence":
@@ -921,11 +967,13 @@ class _Builder:
         if name in ("autoincrement", "now", "ulid"):
             self.no_arguments(source, call)
             return Default(name)
-        args = self.arguments(source, call, ("x",), "x")
-        given = args.get("x")
+        # Prisma reads the one argument whatever its name: uuid(4), uuid(version: 4)
+        given = call.args[0].value if call.args else None
+        if len(call.args) > 1 or (call.args and given is None):
+            raise self.error(source, call.offset, f"{where}: {name}() takes at most one argument")
         if name == "nanoid":
-            size = self.integer(source, given, "nanoid() length", 2) if given is not None else None
-            if size is not None and size > 255:
+            size = self.integer(source, given, "nanoid() length") if given is not None else None
+            if size is not None and not 2 <= size <= 255:
                 raise self.error(source, given.offset, f"{where}: nanoid() length must be 2 to 255")  # type: ignore[union-attr]
             return Default("nanoid", size)
         versions, fallback = _GENERATORS[name]
@@ -985,6 +1033,8 @@ class _Builder:
             raise wrong
         if type_name == "DateTime":
             try:
+                if not _RFC3339.match(value.value):
+                    raise ValueError(value.value)
                 return _rfc3339(datetime.fromisoformat(value.value))
             except ValueError:
                 raise self.error(
@@ -1013,6 +1063,7 @@ class _Builder:
     def model_attributes(self, block: Block, entity: Entity) -> None:
         source = block.source
         where = self.where(block)
+        self.context = f"{where}: "
         for attribute in self.unique_attributes(source, block.attributes, where):
             name = attribute.name
             if name == "map":
@@ -1128,6 +1179,7 @@ class _Builder:
     # -- relations
     def relation_field(self, block: Block, entity: Entity, decl: FieldDecl) -> None:
         source, where = block.source, self.where(block, decl)
+        self.context = f"{where}: "
         if decl.is_list and decl.optional:
             raise self.error(
                 source,
@@ -1195,6 +1247,7 @@ class _Builder:
         self.relation_fields.append(info)
 
     def pair_relations(self) -> None:
+        self.context = ""
         groups: dict[tuple[str, str, str | None], list[_RelationField]] = {}
         for info in self.relation_fields:
             key = (*sorted((info.model.name, info.target)), info.name)
@@ -1219,6 +1272,8 @@ class _Builder:
                 raise self.ambiguous(members)
             relation_name = name or f"{first}To{second}"
             a, b = members
+            self.check_ignored_target(a)
+            self.check_ignored_target(b)
             if a.decl.is_list and b.decl.is_list:
                 joins.append(self.many_to_many(a, b, relation_name))
             else:
@@ -1234,6 +1289,14 @@ class _Builder:
             f"both refer to {first.target}",
             hint='give each relation a name on both sides: @relation("name")',
         )
+
+    def check_ignored_target(self, side: _RelationField) -> None:
+        if self.entities[side.target].ignored and not side.ignored and not side.entity.ignored:
+            raise self.relation_error(
+                side,
+                f"model {side.target} is @@ignore'd, so this relation field must be @ignore'd too",
+                hint=f"add @ignore to {side.decl.name}",
+            )
 
     def one_to_x(self, a: _RelationField, b: _RelationField, relation_name: str) -> None:
         for side in (a, b):
@@ -1425,6 +1488,9 @@ def _has_timestamps(entity: Entity) -> bool:
         for f in entity.fields
     )
     return created and entity.updated_at_field is not None
+
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)\Z")
 
 
 def _rfc3339(moment: datetime) -> str:
