@@ -624,7 +624,7 @@ def _execute(
     def run_all() -> None:
         nonlocal position
         for position, statement in enumerate(statements):  # noqa: B007 (read after a failure)
-            connection.exec_driver_sql(statement)
+            execute_ddl(connection, statement)
 
     try:
         if dialect.transactional_ddl:
@@ -647,6 +647,24 @@ def _execute(
         ) from None
 
 
+def execute_ddl(connection: sa.Connection, statement: str) -> None:
+    """Run one DDL statement as written.
+
+    Goes to the driver's cursor without a parameter argument: psycopg and PyMySQL apply
+    ``%`` formatting whenever parameters are passed (even empty ones), which would break an
+    identifier such as ``"100% done"``. Driver errors come back as SQLAlchemy's DBAPIError.
+    """
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            statement, None, exc, connection.dialect.loaded_dbapi.Error
+        ) from exc
+    finally:
+        cursor.close()
+
+
 def _undo(
     connection: sa.Connection, dialect: Dialect, schema: Schema, created: list[Entity]
 ) -> None:
@@ -655,7 +673,7 @@ def _undo(
     made = [entity for entity in created if _key(entity, dialect) in present]
     for statement in drop_statements(schema, dialect, made) if made else []:
         try:
-            connection.exec_driver_sql(statement)
+            execute_ddl(connection, statement)
         except sa.exc.DBAPIError:
             pass  # a later table may already be gone; keep cleaning
     connection.commit()
@@ -666,6 +684,7 @@ __all__ = [
     "apply",
     "create_statements",
     "drop_statements",
+    "execute_ddl",
     "sqlalchemy_metadata",
     "table_for",
 ]

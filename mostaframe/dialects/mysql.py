@@ -32,6 +32,7 @@ the source allowed (Prisma's ``utf8mb4_unicode_ci`` would).
 from __future__ import annotations
 
 import re
+import warnings
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -184,9 +185,45 @@ class MySQLDialect(Dialect):
     def catalog(
         self, connection: sa.Connection, schema_name: str | None, tables: list[str] | None
     ) -> list[TableInfo]:
-        infos = super().catalog(connection, schema_name, tables)
+        with warnings.catch_warnings():
+            # SQLAlchemy parses SHOW CREATE TABLE and warns on names with backticks; the
+            # foreign keys it cannot parse are read from information_schema below
+            warnings.filterwarnings("ignore", "Unknown schema content", sa.exc.SAWarning)
+            infos = super().catalog(connection, schema_name, tables)
         by_name = {info.name: info for info in infos}
         schema = self.string_literal(schema_name) if schema_name else "DATABASE()"
+        for info in infos:
+            _unescape_backticks(info)
+            info.foreign_keys = []
+        rules = {
+            (table, name): (on_delete, on_update)
+            for name, table, on_delete, on_update in connection.exec_driver_sql(
+                "SELECT CONSTRAINT_NAME, TABLE_NAME, DELETE_RULE, UPDATE_RULE "
+                f"FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = {schema}"
+            )
+        }
+        for name, table, column, target, target_column in connection.exec_driver_sql(
+            "SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, "
+            "REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+            f"WHERE CONSTRAINT_SCHEMA = {schema} AND REFERENCED_TABLE_NAME IS NOT NULL "
+            "ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION"
+        ):
+            info = by_name.get(table)
+            if info is None:
+                continue
+            if not info.foreign_keys or info.foreign_keys[-1]["name"] != name:
+                on_delete, on_update = rules.get((table, name), (None, None))
+                info.foreign_keys.append(
+                    {
+                        "name": name,
+                        "constrained_columns": [],
+                        "referred_table": target,
+                        "referred_columns": [],
+                        "options": {"ondelete": on_delete, "onupdate": on_update},
+                    }
+                )
+            info.foreign_keys[-1]["constrained_columns"].append(column)
+            info.foreign_keys[-1]["referred_columns"].append(target_column)
         # the inspector reports neither descending index columns nor MariaDB's column-level
         # CHECK (json_valid(...)) that marks a JSON column: read both from information_schema
         for table, index, column in connection.exec_driver_sql(
@@ -285,6 +322,23 @@ class MySQLDialect(Dialect):
         from sqlalchemy.dialects.mysql.pymysql import dialect
 
         return dialect(paramstyle="named")
+
+
+def _unescape_backticks(info: TableInfo) -> None:
+    """Undo the doubled backticks SQLAlchemy leaves in names read from SHOW CREATE TABLE."""
+
+    def fix(name: str | None) -> str | None:
+        return name.replace("``", "`") if isinstance(name, str) else name
+
+    for column in info.columns:
+        column["name"] = fix(column["name"])
+    key = info.primary_key
+    key["constrained_columns"] = [fix(c) for c in key.get("constrained_columns") or []]
+    for entry in [*info.indexes, *info.unique_constraints]:
+        entry["name"] = fix(entry.get("name"))
+        entry["column_names"] = [fix(c) for c in entry.get("column_names") or []]
+        if entry.get("duplicates_index"):
+            entry["duplicates_index"] = fix(entry["duplicates_index"])
 
 
 def _json_checked(column: str, info: TableInfo) -> bool:

@@ -141,6 +141,12 @@ class SQLiteDialect(Dialect):
                     index["column_sorting"] = sorting
         return infos
 
+    def reflect_column_type(self, column: dict[str, Any], info: TableInfo) -> dict[str, Any]:
+        attributes = super().reflect_column_type(column, info)
+        if attributes["kind"] == "real":
+            attributes["kind"] = "float"  # SQLite's REAL is an 8-byte double
+        return attributes
+
     def is_autoincrement(
         self,
         column: dict[str, Any],

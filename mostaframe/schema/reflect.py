@@ -591,8 +591,10 @@ def _relations(dialect: Dialect, infos: list[TableInfo], schema: Schema) -> None
                     fields=columns,
                     references=list(fk["referred_columns"]),
                     relation_name=relation_name,
-                    on_delete=_action(options.get("ondelete")),
-                    on_update=_action(options.get("onupdate")),
+                    # no action reported = the database's default, NO ACTION (None would read
+                    # as Prisma's defaults, Restrict/SetNull and Cascade)
+                    on_delete=_action(options.get("ondelete")) or "NoAction",
+                    on_update=_action(options.get("onupdate")) or "NoAction",
                     constraint_name=given,
                     required=all(child.field(column).required for column in columns),
                 )
