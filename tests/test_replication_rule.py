@@ -8,13 +8,22 @@ and truncates; the replica must equal the source row for row (checksums of model
 from __future__ import annotations
 
 import datetime as dt
+import random
 import sqlite3
 import time
+from pathlib import Path
+from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pytest
+from helpers import table_checksum
+from test_apply import gym_model, member_row, plan_row, visit_row
 
 from mostaframe.replication.state import StatusStore
+from mostaframe.schema.arrow import arrow_schema
+from mostaframe.schema.model import Entity, Field, Schema
+from mostaframe.secrets import parse_uri
 
 
 class _Lag:
@@ -64,9 +73,9 @@ def test_status_store_runs_and_events_are_frames_with_masked_text(tmp_path) -> N
     store.event("r", "warning", "retrying postgresql://dev:hunter2@db/app in 2s")
     events = store.events("r", level="warning")
     assert events["message"].to_list() == ["retrying postgresql://dev:***@db/app in 2s"]
-    assert "hunter2" not in (tmp_path / "topology" / "replicator-status.sqlite").read_bytes().decode(
-        "latin-1"
-    )
+    assert "hunter2" not in (
+        tmp_path / "topology" / "replicator-status.sqlite"
+    ).read_bytes().decode("latin-1")
     with pytest.raises(Exception, match="unknown event level 'fatal'"):
         store.event("r", "fatal", "x")
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
@@ -94,3 +103,395 @@ def test_reading_a_missing_status_store_gives_empty_frames(tmp_path) -> None:
     store = StatusStore(tmp_path / "nowhere")
     assert store.lag_history().height == 0
     assert store.runs().columns[:3] == ["rule", "started", "seconds"]
+
+
+# ---------------------------------------------------------------------------------------------
+# a source database and a seeded random workload on it
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_model() -> Schema:
+    """The apply tests' gym model, with ON UPDATE CASCADE keys so that a member's id change
+    cascades to its visits (a primary-key change of a child row)."""
+    return gym_model()
+
+
+class SourceWriter:
+    """Writes model-typed rows into a PostgreSQL or SQLite source with plain SQL (so that
+    triggers fire and the WAL sees ordinary statements)."""
+
+    def __init__(self, url: str, schema: Schema) -> None:
+        self.url = url
+        self.schema = schema
+        self.dialect = parse_uri(url).dialect
+        if self.dialect == "postgres":
+            import psycopg
+
+            self.connection = psycopg.connect(url)
+            self.mark = "%s"
+        else:
+            self.connection = sqlite3.connect(parse_uri(url).path)
+            self.connection.execute("PRAGMA foreign_keys = ON")
+            self.mark = "?"
+        from mostaframe.dialects import get_dialect
+
+        self.quote = get_dialect(self.dialect).quote
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def create_tables(self) -> None:
+        from mostaframe.ddl import create_statements
+
+        for statement in create_statements(self.schema, self.dialect):
+            self.connection.execute(statement)
+        self.connection.commit()
+
+    def _values(self, entity: Entity, rows: list[dict[str, Any]], columns: list[str]) -> list:
+        table = pa.Table.from_pylist(rows, schema=arrow_schema(entity)).select(columns)
+        if self.dialect == "postgres":
+            data = [table.column(c).to_pylist() for c in columns]
+        else:
+            from mostaframe.sinks.sql_literals import Location
+            from mostaframe.sinks.sqlite import sqlite_values
+
+            data = [
+                sqlite_values(table.column(c).combine_chunks(), Location(entity.name, c))
+                for c in columns
+            ]
+        return list(zip(*data, strict=True))
+
+    def upsert(self, name: str, rows: list[dict[str, Any]]) -> None:
+        entity = self.schema.entity(name)
+        q, cols = self.quote, entity.columns
+        keys = [entity.field(k).column for k in entity.primary_key]
+        sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in cols if c not in keys)
+        sql = (
+            f"INSERT INTO {q(entity.table)} ({', '.join(q(c) for c in cols)}) VALUES "
+            f"({', '.join([self.mark] * len(cols))}) ON CONFLICT ({', '.join(q(k) for k in keys)}) "
+            f"DO UPDATE SET {sets}"
+        )
+        self.connection.cursor().executemany(sql, self._values(entity, rows, cols))
+
+    def delete(self, name: str, where: str, params: tuple = ()) -> None:
+        entity = self.schema.entity(name)
+        self.connection.execute(
+            f"DELETE FROM {self.quote(entity.table)} WHERE {where.replace('?', self.mark)}", params
+        )
+
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        self.connection.execute(sql.replace("?", self.mark), params)
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+
+def seed_data(writer: SourceWriter, members: int = 40) -> None:
+    rng = random.Random(0)
+    writer.upsert("Plan", [plan_row(i, rng) for i in range(1, 6)])
+    writer.upsert("Member", [member_row(i, rng) for i in range(1, members + 1)])
+    writer.upsert("Visit", [visit_row(i, d) for i in range(1, members + 1, 3) for d in range(3)])
+    writer.commit()
+
+
+def workload(writer: SourceWriter, seed: int, transactions: int, *, size: int = 20) -> int:
+    """Random transactions of inserts, updates, deletes, key changes and truncates; returns
+    the number of statements run."""
+    rng = random.Random(seed)
+    q = writer.quote
+    done = 0
+    for _ in range(transactions):
+        for _ in range(rng.randint(1, size)):
+            roll = rng.random()
+            member = rng.randint(1, 400)
+            if roll < 0.40:
+                writer.upsert("Member", [member_row(member, rng)])
+            elif roll < 0.60:
+                # the member first: a visit needs one (foreign key)
+                writer.upsert("Member", [member_row(member, rng)])
+                writer.upsert("Visit", [visit_row(member, rng.randint(0, 20), rng.randint(1, 99))])
+            elif roll < 0.70:
+                writer.upsert("Plan", [plan_row(rng.randint(1, 5), rng)])
+            elif roll < 0.80:
+                writer.execute(
+                    f"UPDATE {q('members')} SET {q('score')} = ?, {q('active')} = ? "
+                    f"WHERE {q('id')} % 7 = ?",
+                    (rng.randint(0, 400) / 4, rng.random() < 0.5, rng.randint(0, 6)),
+                )
+            elif roll < 0.92:
+                writer.delete("Visit", f"{q('memberId')} = ?", (member,))
+                writer.delete("Member", f"{q('id')} = ?", (member,))
+            elif roll < 0.97:
+                # a primary-key change (visits follow through ON UPDATE CASCADE)
+                writer.execute(
+                    f"UPDATE {q('members')} SET {q('id')} = ? WHERE {q('id')} = ? AND NOT EXISTS "
+                    f"(SELECT 1 FROM {q('members')} WHERE {q('id')} = ?)",
+                    (member + 1000, member, member + 1000),
+                )
+            elif rng.random() < 0.3:
+                if writer.dialect == "postgres":
+                    writer.execute(f"TRUNCATE {q('visits')}")
+                else:
+                    writer.execute(f"DELETE FROM {q('visits')}")
+            done += 1
+        writer.commit()
+    return done
+
+
+def checksums(url: str, schema: Schema) -> dict[str, tuple[int, int]]:
+    """``entity → (rows, checksum)`` of model-typed rows read through mostaframe's sources."""
+    from mostaframe.sources import open_source
+
+    out = {}
+    with open_source("db", uri=url) as source:
+        source.prepare(schema, list(schema.entities))
+        for entity in schema.entities:
+            batches = list(source.read(entity, batch_size=50_000))
+            out[entity.name] = table_checksum(
+                pa.Table.from_batches(batches, schema=arrow_schema(entity))
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# rules end to end
+
+
+def make_rule(source: str, target: str, status: Path, **options: Any):
+    from mostaframe.replication import add_replication_rule
+
+    options.setdefault("schema", SCHEMA)
+    return add_replication_rule(
+        options.pop("name", "gym"), source, target, status_dir=status, **options
+    )
+
+
+SCHEMA = source_model()
+
+
+@pytest.mark.parametrize("capture", ["pgoutput", "triggers"])
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb"])
+def test_postgres_replicates_to_embedded_targets(
+    pg_url: str, tmp_path: Path, kind: str, capture: str
+) -> None:
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    target = str(tmp_path / f"replica.{kind}")
+    rule = make_rule(pg_url, target, tmp_path, capture=capture, batch_size=500)
+    try:
+        first = rule.sync()
+        assert first.kind == "snapshot" and first.ok
+        assert first.snapshot_rows == {"Plan": 5, "Member": 40, "Visit": 42}
+        assert checksums(target, SCHEMA) == checksums(pg_url, SCHEMA)
+        for round_ in range(3):
+            statements = workload(writer, seed=round_, transactions=15)
+            result = rule.sync()
+            assert result.ok and result.kind == "changes", result
+            assert result.changes_read >= statements // 2
+            assert result.lag is not None and result.lag.pending_changes == 0
+            assert checksums(target, SCHEMA) == checksums(pg_url, SCHEMA), f"round {round_}"
+        idle = rule.sync()
+        assert idle.kind == "idle" and idle.changes_read == 0
+        runs = rule.status.runs("gym")
+        assert runs["kind"].to_list() == ["snapshot", "changes", "changes", "changes", "idle"]
+    finally:
+        rule.drop()
+        writer.close()
+
+
+def test_sqlite_source_replicates_to_postgres_through_triggers(pg_url: str, tmp_path: Path) -> None:
+    source = str(tmp_path / "source.sqlite")
+    writer = SourceWriter(source, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    rule = make_rule(source, pg_url, tmp_path, batch_size=300)
+    assert rule.capture is not None and rule.capture.method == "triggers"
+    try:
+        assert rule.sync().kind == "snapshot"
+        for round_ in range(3):
+            workload(writer, seed=10 + round_, transactions=15)
+            assert rule.sync().ok
+            assert checksums(pg_url, SCHEMA) == checksums(source, SCHEMA), f"round {round_}"
+    finally:
+        rule.drop()
+        writer.close()
+
+
+def test_bad_configuration_names_what_to_change(pg_url: str, tmp_path: Path) -> None:
+    from mostaframe.errors import ReplicationError
+
+    target = str(tmp_path / "r.sqlite")
+    with pytest.raises(ReplicationError) as caught:
+        make_rule(pg_url, target, tmp_path, collections=["Membr"])
+    assert str(caught.value) == (
+        "collections: unknown entity 'Membr'; did you mean Member, members? "
+        "(collections takes entity names or table names of the model, or '*')"
+    )
+    keyless = Schema([Entity("Log", table="logs", fields=[Field("line", "string")])])
+    with pytest.raises(ReplicationError, match=r"entity Log \(table logs\) has no primary key"):
+        make_rule(pg_url, target, tmp_path, schema=keyless)
+    with pytest.raises(
+        ReplicationError, match="conflict_resolution='timestamp' needs an updatedAt"
+    ):
+        make_rule(pg_url, target, tmp_path, collections=["plans"], conflict_resolution="timestamp")
+    with pytest.raises(ReplicationError, match="unknown mode 'cdcc' for rule gym"):
+        make_rule(pg_url, target, tmp_path, mode="cdcc")
+    with pytest.raises(ReplicationError, match=r"unknown capture method 'trigger'; did you mean"):
+        make_rule(pg_url, target, tmp_path, capture="trigger")
+    with pytest.raises(ReplicationError, match="rule name 'a b' is not valid"):
+        make_rule(pg_url, target, tmp_path, name="a b")
+    with pytest.raises(ReplicationError, match="source and target are the same database"):
+        make_rule(target, target, tmp_path)
+    secret = pg_url.replace("postgres@", "postgres:hunter2@")
+    with pytest.raises(ReplicationError) as caught:
+        make_rule(secret, "mysql2://x", tmp_path)
+    assert "hunter2" not in str(caught.value)
+
+
+def test_collections_accept_table_names_and_order_parents_first(
+    pg_url: str, tmp_path: Path
+) -> None:
+    rule = make_rule(
+        pg_url,
+        str(tmp_path / "r.sqlite"),
+        tmp_path,
+        collections=["visits", "Plan", "members"],
+        capture="triggers",
+    )
+    assert [e.name for e in rule.entities] == ["Plan", "Member", "Visit"]
+    assert "hunter2" not in repr(rule)
+
+
+def test_run_backs_off_while_the_target_is_locked(pg_url: str, tmp_path: Path) -> None:
+    import threading
+
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    target = str(tmp_path / "replica.sqlite")
+    rule = make_rule(pg_url, target, tmp_path, capture="triggers", lock_timeout=0.1)
+    try:
+        rule.sync()
+        workload(writer, seed=3, transactions=5)
+        blocker = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        blocker.execute("BEGIN IMMEDIATE")  # somebody holds the write lock for a while
+        release = threading.Timer(1.2, lambda: (blocker.execute("ROLLBACK"), blocker.close()))
+        release.start()
+        started = time.perf_counter()
+        last = rule.run(interval=0.2, max_runs=1, max_backoff=0.4)
+        release.join()
+        assert last is not None and last.kind == "changes"
+        assert time.perf_counter() - started >= 1.0
+        events = rule.status.events("gym")
+        warnings = events.filter(pl.col("level") == "warning")["message"].to_list()
+        assert warnings and "database is locked" in warnings[0]
+        assert "retrying in" in warnings[0] and "from the checkpoint" in warnings[0]
+        assert events["message"].to_list()[-1].startswith("recovered after")
+        assert checksums(target, SCHEMA) == checksums(pg_url, SCHEMA)
+    finally:
+        rule.drop()
+        writer.close()
+
+
+def test_run_stops_on_a_terminal_error_and_resync_recovers(pg_url: str, tmp_path: Path) -> None:
+    from mostaframe.errors import ReplicationError
+
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    target = str(tmp_path / "replica.sqlite")
+    rule = make_rule(pg_url, target, tmp_path, capture="pgoutput")
+    try:
+        rule.sync()
+        workload(writer, seed=5, transactions=5)
+        rule.close()
+        writer.execute("SELECT pg_drop_replication_slot('mostaframe_gym')")
+        writer.commit()
+        with pytest.raises(ReplicationError, match="resync"):
+            rule.run(interval=0.05, max_runs=3)
+        assert rule.status.events("gym", level="error").height >= 1
+        result = rule.resync()
+        assert result.kind == "snapshot"
+        workload(writer, seed=6, transactions=5)
+        assert rule.sync().kind == "changes"
+        assert checksums(target, SCHEMA) == checksums(pg_url, SCHEMA)
+    finally:
+        rule.drop()
+        writer.close()
+
+
+def test_target_wins_keeps_a_replica_edit(pg_url: str, tmp_path: Path) -> None:
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    target = str(tmp_path / "replica.sqlite")
+    rule = make_rule(
+        pg_url, target, tmp_path, capture="triggers", conflict_resolution="target-wins"
+    )
+    try:
+        rule.sync()
+        with sqlite3.connect(target) as local:
+            local.execute("UPDATE members SET score = 1234 WHERE id = 1")
+        writer.execute("UPDATE members SET score = 1 WHERE id IN (1, 2)")
+        writer.commit()
+        result = rule.sync()
+        assert result.batches[0].kept == 1
+        with sqlite3.connect(target) as local:
+            scores = dict(local.execute("SELECT id, score FROM members WHERE id IN (1, 2)"))
+        assert scores == {1: 1234.0, 2: 1.0}
+    finally:
+        rule.drop()
+        writer.close()
+
+
+def test_sync_results_render_and_the_noop_pass_is_cheap(pg_url: str, tmp_path: Path) -> None:
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    rule = make_rule(pg_url, str(tmp_path / "r.sqlite"), tmp_path, capture="pgoutput")
+    try:
+        snapshot = rule.sync()
+        assert str(snapshot).startswith("gym: snapshot of 3 entities, 87 rows in ")
+        writer.execute('DELETE FROM visits WHERE "memberId" = 1')
+        writer.execute("UPDATE members SET score = 2 WHERE id = 2")
+        writer.commit()
+        changes = rule.sync()
+        text = str(changes)
+        assert text.startswith("gym: 4 changes read, 4 rows applied in 1 batches")
+        assert "  Member: update 1\n  Visit: delete 3" in text
+        assert "<td>Visit</td><td>delete</td>" in changes._repr_html_()
+        as_dict = changes.to_dict()
+        assert as_dict["applied"] == {"Member": {"update": 1}, "Visit": {"delete": 3}}
+        assert as_dict["lag"]["pending_changes"] == 0
+        started = time.perf_counter()
+        idle = rule.sync()
+        assert idle.kind == "idle" and time.perf_counter() - started < 1.0
+        lag = rule.lag()
+        assert lag.pending_changes == 0
+        assert rule.status.lag_history("gym").height >= 3
+    finally:
+        rule.drop()
+        writer.close()
+
+
+def test_drop_removes_capture_and_checkpoint(pg_url: str, tmp_path: Path) -> None:
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    target = str(tmp_path / "r.sqlite")
+    rule = make_rule(pg_url, target, tmp_path, capture="pgoutput")
+    rule.sync()
+    assert rule.checkpoint() is not None
+    rule.drop()
+    with sqlite3.connect(target) as local:
+        assert local.execute("SELECT count(*) FROM _mostaframe_replication_state").fetchone() == (
+            0,
+        )
+    writer.execute("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'mostaframe_gym'")
+    slots = writer.connection.execute(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'mostaframe_gym'"
+    ).fetchone()
+    assert slots == (0,)
+    writer.close()
