@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import shutil
 import subprocess
 from decimal import Decimal
@@ -85,19 +86,25 @@ _BATCH = r"""
 globalThis.PRISMA_WASM_PANIC_REGISTRY = { set_message() {} };
 const wasm = require(process.argv[1]);
 const schemas = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-const errors = schemas.map((text) => {
-  try { wasm.get_dmmf(JSON.stringify({ prismaSchema: text })); return null; }
-  catch (e) { try { return JSON.parse(e.message).message; } catch { return String(e); } }
+const keep = process.argv[2] === 'datamodel';
+const results = schemas.map((text) => {
+  try {
+    const dmmf = JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: text })));
+    return { datamodel: keep ? dmmf.datamodel : null, error: null };
+  } catch (e) {
+    let error; try { error = JSON.parse(e.message).message; } catch { error = String(e); }
+    return { datamodel: null, error };
+  }
 });
-process.stdout.write(JSON.stringify(errors));
+process.stdout.write(JSON.stringify(results));
 """
 
 
-def oracle_errors(texts: list[str]) -> list[str | None]:
-    """Prisma's validation error for each single-file schema (None = valid), in one node run."""
+def oracle_batch(texts: list[str], datamodel: bool = False) -> list[dict[str, Any]]:
+    """Prisma on each single-file schema, in one node run: ``{"datamodel", "error"}`` each."""
     wasm = ROOT / "tests" / "oracle" / "node_modules" / "@prisma" / "prisma-schema-wasm"
     done = subprocess.run(
-        ["node", "-e", _BATCH, str(wasm)],
+        ["node", "-e", _BATCH, str(wasm), "datamodel" if datamodel else "errors"],
         input=json.dumps(texts),
         capture_output=True,
         text=True,
@@ -105,6 +112,11 @@ def oracle_errors(texts: list[str]) -> list[str | None]:
         check=True,
     )
     return json.loads(done.stdout)
+
+
+def oracle_errors(texts: list[str]) -> list[str | None]:
+    """Prisma's validation error for each single-file schema (None = valid)."""
+    return [result["error"] for result in oracle_batch(texts)]
 
 
 def provider_of(path: Path) -> str:
@@ -420,9 +432,11 @@ def _differences(expected: Any, actual: Any, where: str) -> list[str]:
 
 def compare(path: Path) -> list[str]:
     """Every disagreement between Prisma's DMMF and mostaframe's import of ``path``."""
-    datamodel = dmmf(path)
-    schema = import_prisma(path)
-    provider = provider_of(path)
+    return compare_datamodel(dmmf(path), import_prisma(path), provider_of(path))
+
+
+def compare_datamodel(datamodel: dict[str, Any], schema: Schema, provider: str) -> list[str]:
+    """Every disagreement between a DMMF datamodel and mostaframe's schema of the same text."""
     problems: list[str] = []
     if schema.provider != provider:
         problems.append(f"provider: expected {provider}, mostaframe {schema.provider}")
@@ -593,3 +607,200 @@ def test_native_type_table_agrees_with_prisma() -> None:
             problems.append(f"{case[:4]}: Prisma {'accepts' if prisma_error is None else 'rejects'}, "
                             f"mostaframe: {ours or 'accepts'}")  # fmt: skip
     assert not problems, f"{len(problems)} of {len(cases)} disagree:\n" + "\n".join(problems)
+
+
+# ----------------------------------------------------------------------------------------------
+# random schemas: many shapes nobody thought of writing by hand
+
+
+_NATIVES_PG = {
+    "String": [
+        "",
+        "@db.Text",
+        "@db.VarChar(40)",
+        "@db.Char(3)",
+        "@db.Uuid",
+        "@db.Citext",
+        "@db.VarChar",
+    ],
+    "Int": ["", "@db.Integer", "@db.SmallInt", "@db.Oid"],
+    "BigInt": ["", "@db.BigInt"],
+    "Float": ["", "@db.Real", "@db.DoublePrecision"],
+    "Decimal": ["", "@db.Decimal(12, 4)", "@db.Money", "@db.Decimal"],
+    "Boolean": ["", "@db.Boolean"],
+    "DateTime": [
+        "",
+        "@db.Timestamptz(6)",
+        "@db.Timestamp(0)",
+        "@db.Date",
+        "@db.Time(3)",
+        "@db.Timetz",
+    ],
+    "Json": ["", "@db.Json", "@db.JsonB"],
+    "Bytes": ["", "@db.ByteA"],
+}
+_LITERALS = {
+    "String": ['"x"', '"a b"', '""'],
+    "Int": ["0", "-5", "42"],
+    "BigInt": ["7", "-9007199254740993"],
+    "Float": ["0.5", "3", "-1.25"],
+    "Decimal": ["1.10", "0", '"2.5"'],
+    "Boolean": ["true", "false"],
+    "DateTime": ['"2023-05-06T07:08:09Z"', '"2023-05-06T07:08:09.120+05:30"'],
+    "Json": ['"{}"', '"[1, 2]"'],
+    "Bytes": ['"AQID"'],
+}
+_FUNCTIONS = {"String": ["uuid()", "cuid()", "nanoid(12)", "ulid()", "uuid(7)"], "DateTime": ["now()"],
+              "Int": ["autoincrement()"], "BigInt": ["autoincrement()"]}  # fmt: skip
+
+
+def _random_schema(rng: random.Random) -> str:
+    lines = ['datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n']
+    enums = {}
+    for e in range(rng.randint(0, 2)):
+        values = [f"V{v}" for v in range(rng.randint(1, 4))]
+        enums[f"E{e}"] = values
+        body = "".join(
+            f"  {v}{' @map(' + chr(34) + v.lower() + chr(34) + ')' if rng.random() < 0.3 else ''}\n"
+            for v in values
+        )
+        mapped = f'\n  @@map("enum_{e}")\n' if rng.random() < 0.4 else ""
+        doc = "/// An enum.\n" if rng.random() < 0.3 else ""
+        lines.append(f"{doc}enum E{e} {{\n{body}{mapped}}}\n")
+    models = [f"M{m}" for m in range(rng.randint(2, 5))]
+    ids = {name: rng.choice(["Int", "String", "BigInt"]) for name in models}
+    bodies: dict[str, list[str]] = {name: [] for name in models}
+    blocks: dict[str, list[str]] = {name: [] for name in models}
+    for name in models:
+        id_type = ids[name]
+        default = {"Int": "@default(autoincrement())", "BigInt": "", "String": "@default(uuid())"}[
+            id_type
+        ]
+        native = rng.choice(["", "@db.Uuid"]) if id_type == "String" else ""
+        bodies[name].append(f"  id {id_type} @id {default} {native}".rstrip())
+        scalars = []
+        for n in range(rng.randint(1, 7)):
+            type_name = rng.choice([*_NATIVES_PG, *enums])
+            is_list = rng.random() < 0.15
+            optional = not is_list and rng.random() < 0.3
+            attributes = []
+            if type_name in _NATIVES_PG:
+                native = rng.choice(_NATIVES_PG[type_name])
+                if native:
+                    attributes.append(native)
+            roll = rng.random()
+            if (
+                roll < 0.3
+                and type_name in _LITERALS
+                and not (type_name == "String" and "@db.Uuid" in attributes)
+            ):
+                value = rng.choice(_LITERALS[type_name])
+                if type_name == "DateTime" and any(
+                    a in attributes for a in ("@db.Date", "@db.Time(3)", "@db.Timetz")
+                ):
+                    value = "now()"
+                attributes.append(f"@default([{value}])" if is_list else f"@default({value})")
+            elif roll < 0.45 and type_name in _FUNCTIONS and not is_list:
+                function = rng.choice(_FUNCTIONS[type_name])
+                if not (
+                    function.startswith(("cuid", "nanoid", "ulid")) and "@db.Uuid" in attributes
+                ):
+                    attributes.append(f"@default({function})")
+            elif roll < 0.55 and type_name in enums:
+                value = rng.choice(enums[type_name])
+                attributes.append(f"@default([{value}])" if is_list else f"@default({value})")
+            if (
+                type_name == "DateTime"
+                and not is_list
+                and rng.random() < 0.2
+                and not any("@default" in a for a in attributes)
+            ):
+                attributes.append("@updatedAt")
+            if not is_list and type_name not in ("Json",) and rng.random() < 0.15:
+                attributes.append("@unique(sort: Desc)" if rng.random() < 0.3 else "@unique")
+            if rng.random() < 0.3:
+                attributes.append(f'@map("{name.lower()}_f{n}")')
+            marker = "[]" if is_list else "?" if optional else ""
+            doc = f"  /// Field {n}.\n" if rng.random() < 0.2 else ""
+            bodies[name].append(f"{doc}  f{n} {type_name}{marker} {' '.join(attributes)}".rstrip())
+            if not is_list and type_name not in ("Json",) and "@unique" not in " ".join(attributes):
+                scalars.append(f"f{n}")
+        if len(scalars) >= 2 and rng.random() < 0.5:
+            a, b = rng.sample(scalars, 2)
+            blocks[name].append(f"  @@index([{a}(sort: Desc), {b}])")
+        if len(scalars) >= 2 and rng.random() < 0.3:
+            a, b = rng.sample(scalars, 2)
+            blocks[name].append(f'  @@unique([{a}, {b}], name: "{a}{b.upper()}")')
+        if scalars and rng.random() < 0.2:
+            blocks[name].append(
+                f'  @@index([{scalars[0]}], type: Hash, map: "{name.lower()}_hash")'
+            )
+        if rng.random() < 0.4:
+            blocks[name].append(f'  @@map("{name.lower()}s")')
+    for r in range(rng.randint(1, 5)):
+        parent, child = rng.choice(models), rng.choice(models)
+        kind = rng.choice(["one-to-many", "one-to-one", "many-to-many"])
+        label = f"R{r}"
+        if kind == "many-to-many":
+            bodies[parent].append(f'  l{r}a {child}[] @relation("{label}")')
+            bodies[child].append(f'  l{r}b {parent}[] @relation("{label}")')
+            continue
+        optional = rng.random() < 0.5
+        unique = " @unique" if kind == "one-to-one" else ""
+        action = rng.choice(
+            [
+                "",
+                ", onDelete: Cascade",
+                ", onDelete: SetNull, onUpdate: NoAction",
+                ', map: "fk_' + str(r) + '"',
+            ]
+        )
+        if "SetNull" in action:
+            optional = True
+        mark = "?" if optional else ""
+        bodies[child].append(f"  k{r} {ids[parent]}{mark}{unique}")
+        bodies[child].append(
+            f'  o{r} {parent}{mark} @relation("{label}", fields: [k{r}], references: [id]{action})'
+        )
+        back = f"{child}?" if kind == "one-to-one" else f"{child}[]"
+        bodies[parent].append(f'  b{r} {back} @relation("{label}")')
+    for name in models:
+        doc = f"/// Model {name}.\n" if rng.random() < 0.3 else ""
+        extra = "\n\n" + "\n".join(blocks[name]) if blocks[name] else ""
+        lines.append(f"{doc}model {name} {{\n" + "\n".join(bodies[name]) + extra + "\n}\n")
+    return "\n".join(lines)
+
+
+RANDOM_SCHEMAS = 120
+
+
+def test_random_schemas_agree_with_prisma() -> None:
+    """Seeded random schemas: where Prisma accepts one, the import matches its DMMF; where Prisma
+    rejects one, mostaframe rejects it too."""
+    rng = random.Random(20240601)
+    texts = [_random_schema(rng) for _ in range(RANDOM_SCHEMAS)]
+    results = oracle_batch(texts, datamodel=True)
+    problems: list[str] = []
+    valid = 0
+    for number, (text, result) in enumerate(zip(texts, results, strict=True)):
+        try:
+            schema = parse_prisma(text, f"random{number}.prisma")
+        except MostaframeError as exc:
+            if result["error"] is None:
+                problems.append(
+                    f"random schema #{number}: Prisma accepts, mostaframe: {exc}\n{text}"
+                )
+            continue
+        if result["error"] is not None:
+            first = result["error"].splitlines()[0]
+            problems.append(
+                f"random schema #{number}: Prisma rejects ({first}), mostaframe accepts\n{text}"
+            )
+            continue
+        valid += 1
+        for problem in compare_datamodel(result["datamodel"], schema, "postgresql"):
+            problems.append(f"random schema #{number}: {problem}")
+    assert not problems, f"{len(problems)} disagreements:\n" + "\n".join(problems[:10])
+    assert valid >= RANDOM_SCHEMAS // 2, (
+        f"only {valid} of {RANDOM_SCHEMAS} random schemas are valid"
+    )
