@@ -761,20 +761,20 @@ class _Builder:
     def check_scalar_field(
         self, source: Source, block: Block, name: str, offset: int, what: str
     ) -> None:
-        decl = next((f for f in block.fields if f.name == name), None)
-        if decl is None:
+        if (block.name, name) in self.scalar_types:
+            return
+        if not any(f.name == name for f in block.fields):
             names = [f.name for f in block.fields]
             raise self.error(
                 source,
                 offset,
                 f"{self.where(block)}: {what} names unknown field {name!r}{_closest(name, names)}",
             )
-        if (block.name, name) not in self.scalar_types:
-            raise self.error(
-                source,
-                offset,
-                f"{self.where(block)}: {what} names relation field {name!r}; use its scalar fields",
-            )
+        raise self.error(
+            source,
+            offset,
+            f"{self.where(block)}: {what} names relation field {name!r}; use its scalar fields",
+        )
 
     # -- field attributes
     def field_id(

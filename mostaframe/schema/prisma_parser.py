@@ -182,6 +182,7 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
+_GROUP_NAMES = {index: name for name, index in _TOKEN.groupindex.items()}
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _COMMENT_KINDS = frozenset(("doc", "comment", "block"))
 
@@ -190,17 +191,19 @@ def _tokenize(source: Source) -> tuple[list[str], list[str], list[int]]:
     kinds: list[str] = []
     texts: list[str] = []
     offsets: list[int] = []
+    names = _GROUP_NAMES
+    add_kind, add_text, add_offset = kinds.append, texts.append, offsets.append
     for found in _TOKEN.finditer(source.text):
-        kind = found.lastgroup
+        group = found.lastindex
+        kind = names[group]  # type: ignore[index]
         if kind == "end":
             break
-        offset = found.start(kind)
+        text = found.group(group)  # type: ignore[arg-type]
         if kind == "error":
-            raise _lex_error(source, offset)
-        text = found.group(kind)
-        kinds.append(text if kind == "punct" else kind)  # type: ignore[arg-type]
-        texts.append(text)
-        offsets.append(offset)
+            raise _lex_error(source, found.start(group))  # type: ignore[arg-type]
+        add_kind(text if kind == "punct" else kind)
+        add_text(text)
+        add_offset(found.end() - len(text))
     end = len(source.text)
     kinds += ["nl", "eof"]  # a last line without a newline still ends
     texts += ["", ""]
