@@ -245,8 +245,8 @@ def checksums(url: str, schema: Schema) -> dict[str, tuple[int, int]]:
 
     out = {}
     with open_source("db", uri=url) as source:
-        source.prepare(schema, list(schema.entities))
-        for entity in schema.entities:
+        source.prepare(schema, schema.select())
+        for entity in schema.select():
             batches = list(source.read(entity, batch_size=50_000))
             out[entity.name] = table_checksum(
                 pa.Table.from_batches(batches, schema=arrow_schema(entity))
@@ -495,3 +495,66 @@ def test_drop_removes_capture_and_checkpoint(pg_url: str, tmp_path: Path) -> Non
     ).fetchone()
     assert slots == (0,)
     writer.close()
+
+
+def fitzone_workload(url: str, schema: Schema, seed: int) -> int:
+    """Seeded updates on every FitZoneGym table and deletes on tables nothing references;
+    returns the number of rows touched."""
+    import psycopg
+
+    from mostaframe.dialects import get_dialect
+
+    q = get_dialect("postgres").quote
+    rng = random.Random(seed)
+    referenced = {r.target for e in schema.entities for r in e.foreign_keys()}
+    touched = 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        for entity in schema.select():
+            keys = ", ".join(q(entity.field(k).column) for k in entity.primary_key)
+            sample = (
+                f"SELECT {keys} FROM {q(entity.table)} ORDER BY random() LIMIT {rng.randint(1, 8)}"
+            )
+            fk_columns = {c for r in entity.foreign_keys() for c in r.fields}
+            plain = [
+                f
+                for f in entity.fields
+                if f.kind in ("string", "int", "float")
+                and not f.list
+                and not f.unique
+                and f.name not in entity.primary_key
+                and f.name not in fk_columns
+            ]
+            if plain:
+                f = rng.choice(plain)
+                change = f"upper({q(f.column)})" if f.kind == "string" else f"{q(f.column)} + 1"
+                touched += conn.execute(
+                    f"UPDATE {q(entity.table)} SET {q(f.column)} = {change} "
+                    f"WHERE ({keys}) IN ({sample})"
+                ).rowcount
+            if entity.name not in referenced and rng.random() < 0.5:
+                touched += conn.execute(
+                    f"DELETE FROM {q(entity.table)} WHERE ({keys}) IN ({sample})"
+                ).rowcount
+    return touched
+
+
+@pytest.mark.parametrize("capture", ["pgoutput", "triggers"])
+def test_fitzone_replicates_from_postgres_to_sqlite(
+    pg_url: str, tmp_path: Path, capture: str
+) -> None:
+    from mostaframe.datasets import fitzone
+
+    fitzone.load(pg_url, scale=0.002, quiet=True)
+    schema = fitzone.load_schema()
+    target = str(tmp_path / "fitzone.sqlite")
+    rule = make_rule(pg_url, target, tmp_path, name="fitzone", schema=schema, capture=capture)
+    try:
+        snapshot = rule.sync()
+        assert len(snapshot.snapshot_rows) == len(schema.select())
+        for round_ in range(2):
+            touched = fitzone_workload(pg_url, schema, seed=round_)
+            result = rule.sync()
+            assert result.changes_read >= touched > 0
+            assert checksums(target, schema) == checksums(pg_url, schema), f"round {round_}"
+    finally:
+        rule.drop()

@@ -55,6 +55,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
@@ -122,6 +123,8 @@ class ApplyStats:
         seconds: wall time of the whole call, commit included.
         timings: seconds per step (``conflicts``, ``upsert``, ``delete``, ``truncate``,
             ``checkpoint``, ``commit``).
+        oldest_commit_time: source commit time (UTC) of the oldest change applied.
+        committed_at: when the target transaction committed (UTC).
     """
 
     rule: str
@@ -135,6 +138,16 @@ class ApplyStats:
     by_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    oldest_commit_time: datetime | None = None
+    committed_at: datetime | None = None
+
+    @property
+    def seconds_behind(self) -> float | None:
+        """How old the oldest change of the batch was when the target committed it: the
+        worst staleness a reader of the target saw for this batch."""
+        if self.oldest_commit_time is None or self.committed_at is None:
+            return None
+        return max(0.0, (self.committed_at - self.oldest_commit_time).total_seconds())
 
     @property
     def rows(self) -> int:
@@ -150,8 +163,12 @@ class ApplyStats:
         self.timings[step] = self.timings.get(step, 0.0) + time.perf_counter() - started
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return asdict(self)
+        """JSON-ready dict (times as ISO 8601 text)."""
+        out = asdict(self)
+        for key in ("oldest_commit_time", "committed_at"):
+            out[key] = out[key].isoformat() if out[key] is not None else None
+        out["seconds_behind"] = self.seconds_behind
+        return out
 
     def __str__(self) -> str:
         rate = f", {self.changes / self.seconds:,.0f} changes/s" if self.seconds else ""
@@ -793,7 +810,11 @@ def apply_changes(
     owned = not isinstance(target, Target)
     connection = connect_target(target) if owned else target
     stats = ApplyStats(
-        rule, changeset.start_position, changeset.end_position, changes=changeset.changes
+        rule,
+        changeset.start_position,
+        changeset.end_position,
+        changes=changeset.changes,
+        oldest_commit_time=changeset.oldest_commit_time,
     )
     started = time.perf_counter()
     context = _Context(connection, schema, rule, conflict_resolution, changeset, stats)
@@ -814,6 +835,7 @@ def apply_changes(
             context.step = "commit"
             lap = time.perf_counter()
             connection.commit()
+            stats.committed_at = datetime.now(UTC)
             stats.lap("commit", lap)
         except BaseException as exc:
             connection.rollback()

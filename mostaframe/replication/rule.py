@@ -498,6 +498,7 @@ class ReplicationRule:
                         "truncated": b.truncated,
                         "kept": b.kept,
                         "seconds": round(b.seconds, 6),
+                        "seconds_behind": b.seconds_behind,
                         "end_position": b.end_position,
                         "timings": {k: round(v, 6) for k, v in b.timings.items()},
                     }
@@ -542,8 +543,8 @@ class ReplicationRule:
         stop = stop or threading.Event()
         last: SyncResult | None = None
         succeeded = failures = 0
-        next_start = time.monotonic()
         while not stop.is_set() and (max_runs is None or succeeded < max_runs):
+            started = time.monotonic()
             try:
                 last = self.sync()
             except Exception as exc:
@@ -560,15 +561,13 @@ class ReplicationRule:
                 )
                 self.close()
                 stop.wait(delay)
-                next_start = time.monotonic()
                 continue
             if failures:
                 self.status.event(self.name, "info", f"recovered after {failures} failed passes")
             failures = 0
             succeeded += 1
-            next_start += interval
-            stop.wait(max(0.0, next_start - time.monotonic()))
-            next_start = max(next_start, time.monotonic() - interval)
+            if max_runs is None or succeeded < max_runs:
+                stop.wait(max(0.0, started + interval - time.monotonic()))
         return last
 
     # -- state -------------------------------------------------------------------------------
