@@ -6,12 +6,14 @@ error mostaframe must raise (test_prisma_dmmf.py checks that Prisma rejects each
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
 from mostaframe.errors import PrismaSyntaxError, SchemaError, UnsupportedError
+from mostaframe.schema import dumps, schema_from_json
 from mostaframe.schema.model import (
     Default,
     Entity,
@@ -485,6 +487,16 @@ def test_datasource_without_url_and_without_datasource() -> None:
 def test_generator_blocks_are_ignored() -> None:
     text = 'generator client {\n  provider = "prisma-client-js"\n  output = "../generated"\n  previewFeatures = ["views"]\n}\n'
     assert [e.name for e in parse_prisma(text + pg("model M {\n  id Int @id\n}\n"))] == ["M"]
+
+
+@pytest.mark.parametrize(
+    "name", ["scalars_postgres", "relations", "indexes", "views_ignored", "mysql", "comments"]
+)
+def test_imported_schema_round_trips_through_entities_json(name: str) -> None:
+    schema = import_prisma(DATA / f"{name}.prisma")
+    back = schema_from_json(json.loads(dumps(schema)))
+    back.provider = schema.provider  # entities.json does not record the provider
+    assert back == schema
 
 
 # ----------------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ _NATIVE_KIND = {
     "cockroachdb": {"Uuid": "uuid", "Int2": "smallint", "Oid": "bigint", "Float4": "real", "Date": "date",
                     "Time": "time", "Timetz": "time"},
     "mysql": {"SmallInt": "smallint", "TinyInt": "smallint", "UnsignedTinyInt": "smallint",
-              "UnsignedInt": "bigint", "Float": "real", "Date": "date", "Time": "time"},
+              "UnsignedInt": "bigint", "UnsignedBigInt": "decimal", "Float": "real", "Date": "date", "Time": "time"},
     "sqlserver": {"UniqueIdentifier": "uuid", "SmallInt": "smallint", "TinyInt": "smallint",
                   "Real": "real", "Date": "date", "Time": "time", "Money": "decimal", "SmallMoney": "decimal"},
 }  # fmt: skip
@@ -166,10 +166,11 @@ _NO_NATIVE = {  # Prisma Migrate's column types when no @db.* is given
     "sqlite": {"DateTime": {"precision": 3}},
     "sqlserver": {"String": {"length": 1000}, "Decimal": {"precision": 32, "scale": 16}},
 }
-_MONEY = {
+_FIXED = {  # native types that imply a precision and scale
     ("postgresql", "Money"): (19, 2),
     ("sqlserver", "Money"): (19, 4),
     ("sqlserver", "SmallMoney"): (10, 4),
+    ("mysql", "UnsignedBigInt"): (20, 0),
 }
 
 
@@ -186,8 +187,8 @@ def _expected_exact(field: dict[str, Any], provider: str, enums: set[str]) -> di
         exact["kind"] = _NATIVE_KIND.get(provider, {}).get(name, exact["kind"])
     exact["timezone"] = name in _TIMEZONE
     numbers = [int(a) for a in args if a.isdigit()]
-    if (provider, name) in _MONEY:
-        exact["precision"], exact["scale"] = _MONEY[(provider, name)]
+    if (provider, name) in _FIXED:
+        exact["precision"], exact["scale"] = _FIXED[(provider, name)]
     elif type_name == "Decimal" and len(numbers) == 2:
         exact["precision"], exact["scale"] = numbers
     elif type_name in ("String", "Bytes") and numbers:

@@ -169,7 +169,8 @@ _NATIVE_TYPES: dict[str, dict[str, _Native]] = {
         "UnsignedTinyInt": (("Boolean", "Int"), (0,), "smallint"), "Bit": (("Boolean", "Bytes"), (1,)),
         "Int": (("Int",),), "UnsignedInt": (("Int",), (0,), "bigint"), "SmallInt": (("Int",), (0,), "smallint"),
         "UnsignedSmallInt": (("Int",),), "MediumInt": (("Int",),), "UnsignedMediumInt": (("Int",),),
-        "Year": (("Int",),), "BigInt": (("BigInt",),), "UnsignedBigInt": (("BigInt",),),
+        "Year": (("Int",),), "BigInt": (("BigInt",),), # past 2^63: a decimal, as mostaframe reflects BIGINT UNSIGNED
+        "UnsignedBigInt": (("BigInt",), (0,), "decimal", False, (("precision", 20), ("scale", 0))),
         "Float": (("Float",), (0,), "real"), "Double": (("Float",),), "Decimal": (("Decimal",), (0, 2)),
         "DateTime": (_T, (0, 1), None, False, (), 6), "Timestamp": (_T, (0, 1), None, False, (), 6),
         "Date": (_T, (0,), "date"), "Time": (_T, (0, 1), "time", False, (), 6), "Json": (("Json",),),
