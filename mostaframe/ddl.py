@@ -53,7 +53,7 @@ def _dialect(dialect: str | Dialect) -> Dialect:
 
 
 def _column(entity: Entity, field: Field, schema: Schema, dialect: Dialect) -> sa.Column:
-    column_type = dialect.column_type(field, schema)
+    column_type = dialect.column_type(field, schema, entity)
     autoincrement = False
     if field.autoincrement:
         replacement, autoincrement = dialect.autoincrement(entity, field)
@@ -561,7 +561,8 @@ def _differences(dialect: Dialect, schema: Schema, entity: Entity, info: Any) ->
             differences.append(f"column {model_field.column} is missing")
             continue
         expected = dialect.reflect_column_type(
-            {"name": model_field.column, "type": dialect.column_type(model_field, schema)}, info
+            {"name": model_field.column, "type": dialect.column_type(model_field, schema, entity)},
+            info,
         )
         actual = dialect.reflect_column_type(column, info)
         want, have = _family(expected), _family(actual)

@@ -244,7 +244,7 @@ def cyclic_schema() -> Schema:
         table="teams",
         fields=[Field("id", "int"), Field("captainId", "int", required=False)],
         primary_key=["id"],
-        relations=[Relation("captain", "Player", "one-to-one", ["captainId"], ["id"])],
+        relations=[Relation("captain", "Player", "many-to-one", ["captainId"], ["id"])],
     )
     players = Entity(
         "Player",

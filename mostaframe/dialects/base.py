@@ -46,6 +46,10 @@ SQL_ACTIONS = {
 }
 PRISMA_ACTIONS = {sql: prisma for prisma, sql in SQL_ACTIONS.items()}
 
+NUMERIC_KINDS = frozenset({"int", "smallint", "bigint", "float", "real", "decimal"})
+#: a plain SQL number literal
+NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
 
 def native_args(field: Field) -> tuple[int, ...]:
     """Integer arguments of ``field.native`` (``Decimal(10, 2)`` → ``(10, 2)``).
@@ -247,11 +251,14 @@ class Dialect:
 
     # ── types ──────────────────────────────────────────────────────────────────────────────
 
-    def column_type(self, field: Field, schema: Schema) -> sa.types.TypeEngine:
+    def column_type(
+        self, field: Field, schema: Schema, entity: Entity | None = None
+    ) -> sa.types.TypeEngine:
         """The SQLAlchemy column type of ``field`` in this dialect.
 
         Order: enum → native ``@db.*`` type when this dialect knows it → :attr:`TYPE_MAP`;
-        scalar lists wrap the result with :meth:`list_type`.
+        scalar lists wrap the result with :meth:`list_type`. ``entity`` (the field's owner,
+        looked up in ``schema`` when not given) lets a dialect treat key columns apart.
 
         Raises:
             SchemaError: unknown enum, or a malformed native type.
@@ -264,6 +271,23 @@ class Dialect:
         else:
             base = self._native_type(field, schema) or self.TYPE_MAP[field.kind](field)
         return self.list_type(base, field) if field.list else base
+
+    @staticmethod
+    def is_key_column(entity: Entity, field: Field) -> bool:
+        """True when ``field`` is in the primary key, a unique constraint, an index or a
+        foreign key of ``entity`` (a column the database has to index)."""
+        names = {field.name, field.column}
+        return bool(
+            field.unique
+            or names & set(entity.primary_key)
+            or any(names & set(index.fields) for index in entity.indexes)
+            or any(names & set(relation.fields) for relation in entity.relations)
+        )
+
+    @staticmethod
+    def owner(schema: Schema, field: Field) -> Entity | None:
+        """The entity ``field`` belongs to."""
+        return next((e for e in schema.entities if any(f is field for f in e.fields)), None)
 
     def _native_type(self, field: Field, schema: Schema) -> sa.types.TypeEngine | None:
         # a native type is only trusted when the model was written for this database:
@@ -359,15 +383,11 @@ class Dialect:
             if field.kind == "boolean":
                 return self.boolean_literal(value)
             return self.string_literal(str(value).lower())
-        if isinstance(value, (int, float)) and field.kind in (
-            "int",
-            "smallint",
-            "bigint",
-            "float",
-            "real",
-            "decimal",
-        ):
-            return repr(value)
+        if field.kind in NUMERIC_KINDS:
+            if isinstance(value, (int, float)):
+                return repr(value)
+            if isinstance(value, str) and NUMBER.match(value.strip()):
+                return value.strip()  # decimals travel as exact text ("0.055")
         return self.string_literal(value)
 
     def expression_sql(

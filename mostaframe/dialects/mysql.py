@@ -52,7 +52,7 @@ from .base import (
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
 
-    from ..schema.model import Entity, Enum, Field, Index
+    from ..schema.model import Entity, Enum, Field, Index, Schema
     from ..schema.reflect import TableInfo
 
 #: Prisma's String length on MySQL
@@ -182,6 +182,23 @@ class MySQLDialect(Dialect):
         "BIGINT": "decimal",
     }
 
+    def column_type(
+        self, field: Field, schema: Schema, entity: Entity | None = None
+    ) -> sa.types.TypeEngine:
+        # Prisma's VARCHAR(191) fits models written for MySQL. A string of unbounded length
+        # from another database (PostgreSQL TEXT, @db.Text) would be cut at 191 characters, so
+        # it becomes LONGTEXT — unless the column must be indexed, which LONGTEXT cannot be.
+        if (
+            field.kind == "string"
+            and not field.list
+            and field_length(field) is None
+            and not self.accepts_natives_of(schema)
+        ):
+            owner = entity or self.owner(schema, field)
+            if owner is None or not self.is_key_column(owner, field):
+                return mysql.LONGTEXT()
+        return super().column_type(field, schema, entity)
+
     def catalog(
         self, connection: sa.Connection, schema_name: str | None, tables: list[str] | None
     ) -> list[TableInfo]:
@@ -256,6 +273,8 @@ class MySQLDialect(Dialect):
             return {"kind": "boolean", "native": NativeType("TinyInt", ["1"])}
         if type_name == "BIT" and getattr(column_type, "length", None) in (None, 1):
             return {"kind": "boolean", "native": NativeType("Bit", ["1"])}
+        if type_name == "TINYINT" and not getattr(column_type, "unsigned", False):
+            return {**attributes, "kind": "smallint"}  # the model has no 8-bit kind
         if type_name == "YEAR":
             return {"kind": "int", "native": NativeType("Year")}
         if getattr(column_type, "unsigned", False) and type_name in self.UNSIGNED_KINDS:

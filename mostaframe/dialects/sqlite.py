@@ -29,6 +29,7 @@ matter (cycles included).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -130,8 +131,17 @@ class SQLiteDialect(Dialect):
         self, connection: sa.Connection, schema_name: str | None, tables: list[str] | None
     ) -> list[TableInfo]:
         infos = super().catalog(connection, schema_name, tables)
-        # the inspector does not report descending index columns: PRAGMA index_xinfo does
+        # the inspector reports neither AUTOINCREMENT nor descending index columns
         for info in infos:
+            sql = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = "
+                + self.string_literal(info.name)
+            ).scalar()
+            key = info.primary_key.get("constrained_columns") or []
+            if sql and len(key) == 1 and re.search(r"\bAUTOINCREMENT\b", sql, re.IGNORECASE):
+                for column in info.columns:
+                    if column["name"] == key[0]:
+                        column["autoincrement"] = True
             for index in info.indexes:
                 rows = connection.exec_driver_sql(
                     f"PRAGMA index_xinfo({self.quote(index['name'])})"
@@ -146,17 +156,6 @@ class SQLiteDialect(Dialect):
         if attributes["kind"] == "real":
             attributes["kind"] = "float"  # SQLite's REAL is an 8-byte double
         return attributes
-
-    def is_autoincrement(
-        self,
-        column: dict[str, Any],
-        info: TableInfo,
-        attributes: dict[str, Any],
-        primary_key: list[str],
-    ) -> bool:
-        # an INTEGER PRIMARY KEY is the rowid: SQLite numbers it with or without AUTOINCREMENT
-        native = attributes.get("native")
-        return primary_key == [column["name"]] and native is not None and native.name == "INTEGER"
 
     def sqlalchemy_dialect(self) -> SQLAlchemyDialect:
         from sqlalchemy.dialects.sqlite.pysqlite import dialect

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from ..dialects.base import NUMBER
 from ..errors import DatabaseConnectionError, SchemaError
 from ..secrets import mask_text, mask_uri, parse_uri
 from .model import Default, Entity, Enum, Field, Index, IndexColumn, NativeType, Relation, Schema
@@ -76,10 +77,12 @@ def inspector_catalog(
 ) -> list[TableInfo]:
     """Tables and views through SQLAlchemy's inspector (PostgreSQL, MySQL, SQLite)."""
     inspector = sa.inspect(connection)
-    table_names = _filter(inspector.get_table_names(schema=schema_name), tables, views=False)
-    view_names = _filter(inspector.get_view_names(schema=schema_name), tables, views=True)
+    all_tables = inspector.get_table_names(schema=schema_name)
+    all_views = inspector.get_view_names(schema=schema_name)
     if tables is not None:
-        _check_requested(tables, table_names + view_names)
+        _check_requested(tables, all_tables + all_views)
+    table_names = _filter(all_tables, tables)
+    view_names = _filter(all_views, tables)
     infos = []
     for name in table_names:
         infos.append(
@@ -106,7 +109,7 @@ def _checks(inspector: sa.Inspector, name: str, schema_name: str | None) -> list
         return []
 
 
-def _filter(names: list[str], wanted: list[str] | None, *, views: bool) -> list[str]:
+def _filter(names: list[str], wanted: list[str] | None) -> list[str]:
     if wanted is None:
         # SQLite's bookkeeping table is not user data
         return [name for name in names if not name.startswith("sqlite_")]
@@ -233,7 +236,6 @@ _NOW = re.compile(
     re.IGNORECASE,
 )
 _CAST = re.compile(r"::[\w\s\"\.]+(\(\d+(,\s*\d+)?\))?(\[\])?$")
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def strip_cast(text: str) -> str:
@@ -299,7 +301,7 @@ def parse_default(text: str | None, attributes: dict[str, Any]) -> Default | Non
         return Default("literal", _coerce(literal, kind))
     if kind == "boolean" and value.lower() in ("true", "false", "1", "0"):
         return Default("literal", value.lower() in ("true", "1"))
-    if _NUMBER.match(value):
+    if NUMBER.match(value):
         return Default("literal", _coerce(value, kind))
     return Default("dbgenerated", raw)
 
@@ -308,14 +310,12 @@ def _array_items(value: str) -> list[str] | None:
     """Items of ``ARRAY['a', 'b']`` or ``'{a,b}'`` (PostgreSQL), ``'[...]'`` (JSON text)."""
     match = re.match(r"^ARRAY\[(.*)\]$", value, re.IGNORECASE | re.DOTALL)
     if match:
-        body = match.group(1).strip()
-        if not body:
-            return []
-        parts = re.findall(r"'((?:[^']|'')*)'|([^,\s][^,]*)", body)
-        return [
-            quoted.replace("''", "'") if quoted or not bare else strip_cast(bare)
-            for quoted, bare in parts
-        ]
+        items = []
+        for item in _split_top_level(match.group(1)):
+            bare = strip_cast(item)
+            quoted = _unquote(bare)
+            items.append(quoted if quoted is not None else bare)
+        return items
     literal = _unquote(value)
     if literal is None:
         return None
@@ -333,13 +333,35 @@ def _array_items(value: str) -> list[str] | None:
     return None
 
 
+def _split_top_level(text: str) -> list[str]:
+    """``'a, b'::text, 'c'`` → ``["'a, b'::text", "'c'"]`` (commas outside quotes/brackets)."""
+    items, current, quoted, depth = [], "", False, 0
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+        if char == "," and not quoted and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current.strip())
+    return items
+
+
 def _coerce(text: str, kind: str) -> Any:
     if kind in ("int", "smallint", "bigint"):
         try:
             return int(float(text)) if "." in text else int(text)
         except ValueError:
             return text
-    if kind in ("float", "real", "decimal"):
+    if kind == "decimal":
+        return text  # exact, as the database spells it (the Prisma importer keeps text too)
+    if kind in ("float", "real"):
         try:
             number = float(text)
         except ValueError:
@@ -511,7 +533,9 @@ def _uniques_and_indexes(dialect: Dialect, info: TableInfo, entity: Entity) -> N
             continue
         seen.add(key)
         convention = dialect.constraint_name(info.name, columns, "key")
-        given = name if name and name != convention and dialect.keeps_constraint_names else None
+        # index names always survive; DuckDB forgets constraint names
+        kept = index is not None or dialect.keeps_constraint_names
+        given = name if name and name != convention and kept else None
         if len(columns) == 1:
             target = entity.field(columns[0])
             target.unique = True
@@ -552,7 +576,7 @@ def _index(
     return Index(
         index_columns,
         unique=unique,
-        name=name if name and name != convention and dialect.keeps_constraint_names else None,
+        name=name if name and name != convention else None,
         type=method.capitalize() if method and method != "btree" else None,
         fulltext=str(options.get("mysql_prefix") or "").upper() == "FULLTEXT",
     )

@@ -31,7 +31,7 @@ CREATE INDEX `accounts_created_at_name_idx` ON `accounts` (`created_at` DESC, `n
 
 CREATE TABLE `profiles` (
     `account_id` INTEGER NOT NULL,
-    `bio` VARCHAR(191),
+    `bio` LONGTEXT,
     PRIMARY KEY (`account_id`),
     CONSTRAINT `profiles_account_id_fkey` FOREIGN KEY(`account_id`) REFERENCES `accounts` (`id`) ON DELETE CASCADE ON UPDATE CASCADE
 )DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin;
