@@ -227,12 +227,15 @@ def _open_database(target: str, dialect: str | None) -> Source:
 # turning what a driver gives into the model's Arrow types
 
 
-def conform(batch: pa.RecordBatch | pa.Table, entity: Entity) -> pa.RecordBatch:
+def conform(
+    batch: pa.RecordBatch | pa.Table, entity: Entity, *, rstrip: frozenset[str] = frozenset()
+) -> pa.RecordBatch:
     """Return ``batch`` as a record batch of exactly ``arrow_schema(entity)``.
 
     Columns are matched by database column name. Strings are parsed into the model's type
     (text that a query cast to ``::text`` for exactness, SQLite text, CSV cells); other types
     are cast safely (int64 → int32, decimal128(38,10) → decimal(p,s), ``+00:00`` → ``UTC``).
+    Columns named in ``rstrip`` lose their trailing blanks (a ``char(n)`` column's padding).
 
     Raises:
         SourceError: a column is missing or a value does not fit its model type (names the
@@ -247,7 +250,7 @@ def conform(batch: pa.RecordBatch | pa.Table, entity: Entity) -> pa.RecordBatch:
         batch = batch.combine_chunks()
         batches = batch.to_batches()
         batch = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=batch.schema)
-    if batch.schema.equals(target, check_metadata=False):
+    if not rstrip and batch.schema.equals(target, check_metadata=False):
         return pa.RecordBatch.from_arrays(batch.columns, schema=target)
     names = batch.schema.names
     arrays = []
@@ -259,6 +262,10 @@ def conform(batch: pa.RecordBatch | pa.Table, entity: Entity) -> pa.RecordBatch:
                 hint="the entity model and the source disagree; regenerate entities.json",
             )
         column = batch.column(names.index(field.column))
+        if field.column in rstrip:
+            import pyarrow.compute as pc
+
+            column = pc.utf8_rtrim(column.cast(pa.string()), " ")
         arrays.append(convert_array(column, field, entity))
     return pa.RecordBatch.from_arrays(arrays, schema=target)
 

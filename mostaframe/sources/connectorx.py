@@ -33,7 +33,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import DatabaseConnectionError, SourceError
@@ -65,7 +65,7 @@ class ReadPlan:
     estimate: int | None = None  # planner's row estimate
     parallel_key: str | None = None  # MySQL: numeric primary key column (quoted)
     heap: bool = True  # PostgreSQL: an ordinary table (has ctid)
-    extra: dict[str, Any] = field(default_factory=dict)
+    rstrip: frozenset[str] = frozenset()  # char(n) columns: trailing blanks are padding
 
 
 def open_connectorx_source(uri: DatabaseURI) -> ConnectorXSource:
@@ -146,10 +146,11 @@ class ConnectorXSource(Source):
             queries = [f"{base}{joiner}{predicate}" for predicate in partitions]
             yield from self._read_parallel(entity, queries, batch_size)
             return
+        rstrip = self.plan(entity).rstrip
         for batch in _stream(
             self.uri.connectorx_url(), base, batch_size, self.PRE_EXECUTION, self._where(entity)
         ):
-            yield conform(batch, entity)
+            yield conform(batch, entity, rstrip=rstrip)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -203,6 +204,7 @@ class ConnectorXSource(Source):
             "pre": self.PRE_EXECUTION,
             "entity": entity,
             "where": self._where(entity),
+            "rstrip": self.plan(entity).rstrip,
         }
         pipeline: queue.Queue[Any] = queue.Queue(maxsize=PARALLEL_READERS * 2)
         stop = threading.Event()
@@ -235,7 +237,6 @@ _PG_NATIVE = {
     "int8",
     "float4",
     "float8",
-    "numeric",
     "bool",
     "text",
     "varchar",
@@ -247,9 +248,8 @@ _PG_NATIVE = {
 }
 # element types of arrays connectorx reads (others: ``::text[]``)
 _PG_NATIVE_ARRAYS = {"int2", "int4", "int8", "float4", "float8", "bool", "text", "varchar"}
-# read as text on purpose: the text form is canonical (uuid lower case, json as stored, enum
-# value, char(n) without padding)
-_PG_AS_TEXT = {"uuid", "json", "jsonb", "bpchar", "char", "name"}
+# everything else — uuid, json, enums, domains, … — is read as ``::text`` on purpose: its text
+# form is canonical (uuid lower case, json as stored, the enum's value)
 
 
 class PostgresSource(ConnectorXSource):
@@ -304,13 +304,17 @@ class PostgresSource(ConnectorXSource):
             )
         }
         columns = []
+        padded = set()
         for f in entity.fields:
             if f.column not in catalog:
                 raise self._missing_column(entity, f.column, list(catalog))
+            if catalog[f.column][0] == "bpchar" and not f.list:
+                padded.add(f.column)
             columns.append(f"{self._expression(f, *catalog[f.column])} AS {self.quote(f.column)}")
         return ReadPlan(
             table=table,
             columns=columns,
+            rstrip=frozenset(padded),
             pages=int(pages or 0),
             estimate=int(reltuples) if reltuples is not None and reltuples >= 0 else None,
             heap=relkind in ("r", "m"),
@@ -321,15 +325,18 @@ class PostgresSource(ConnectorXSource):
         if element is not None:  # an array column
             if f.list and element in _PG_NATIVE_ARRAYS:
                 return column
-            if f.list and element == "numeric" and _decimal_fits(f):
-                return column
             # elements as text, parsed per the model (a non-list field gets the array's text)
             return f"{column}::text[]" if f.list else f"{column}::text"
         if typname == "timetz":
             # time64 has no zone: keep the UTC time, as timestamptz values are kept in UTC
             return f"({column} AT TIME ZONE 'UTC')::time"
-        if typname == "numeric" and f.kind == "decimal" and not _decimal_fits(f):
+        if typname == "numeric":
+            # as text, parsed exactly by Arrow: faster than connectorx's NUMERIC decoding
+            # (measured: tests/benchmarks/bench_read.py) and not limited to decimal128(38,10)
             return f"{column}::text"
+        if typname == "bpchar" and not f.list:
+            # read as is and trim the padding in Arrow (ReadPlan.rstrip): cheaper than ::text
+            return column
         if typtype == "b" and typname in _PG_NATIVE:
             return column
         # enums, domains, uuid, json, char(n), tsvector, interval, money, inet, xml, point, …
@@ -646,7 +653,7 @@ def _worker_main() -> int:
     sink = pa.output_stream(sys.stdout.buffer)
     try:
         for raw in _stream(job["url"], job["query"], job["batch_size"], job["pre"], job["where"]):
-            batch = conform(raw, entity)
+            batch = conform(raw, entity, rstrip=job["rstrip"])
             if writer is None:
                 writer = pa.ipc.new_stream(sink, batch.schema)
             writer.write_batch(batch)
