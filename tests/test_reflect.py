@@ -416,3 +416,59 @@ def test_missing_database_file(tmp_path: Path) -> None:
 )
 def test_parse_default(text: str | None, attributes: dict[str, Any], default: Default) -> None:
     assert parse_default(text, attributes) == default
+
+
+# ── Prisma's own migration engine as the oracle ───────────────────────────────────────────────
+
+ORACLE = ROOT / "tests" / "oracle-migrate"
+
+
+def prisma_ddl(schema_path: Path, database_url: str) -> str:
+    """Prisma's DDL for ``schema_path`` (``prisma migrate diff --from-empty … --script``)."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("node") is None or not (ORACLE / "node_modules" / "prisma").exists():
+        reason = "Prisma migration oracle not installed (cd tests/oracle-migrate && npm ci)"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    completed = subprocess.run(
+        ["node", str(ORACLE / "migrate-diff.mjs"), str(schema_path), "postgresql"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ORACLE_DATABASE_URL": database_url},
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+@pytest.mark.node
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "prisma_file",
+    [ROOT / "tests" / "golden" / "ddl" / "representative.prisma", FITZONE],
+    ids=["representative", "fitzonegym"],
+)
+def test_prisma_oracle(prisma_file: Path, pg_url: str) -> None:
+    """Prisma's DDL and mostaframe's, applied side by side, reflect to the same structure:
+    tables, columns, types, nullability, defaults, keys, constraint names, indexes, actions."""
+    import psycopg
+
+    prisma = pytest.importorskip("mostaframe.schema.prisma")
+    sql = prisma_ddl(prisma_file, pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA prisma_side")
+        connection.execute("SET search_path TO prisma_side")
+        connection.execute(sql.replace('CREATE SCHEMA IF NOT EXISTS "public";', ""))
+    ours = prisma.import_prisma(prisma_file)
+    apply(ours, pg_url)  # into public
+    dialect = get_dialect("postgres")
+    theirs = signature(reflect(pg_url, schema_name="prisma_side"), dialect)
+    mine = signature(reflect(pg_url, schema_name="public"), dialect)
+    assert sorted(mine) == sorted(theirs)
+    for table in theirs:
+        assert mine[table] == theirs[table], table
