@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 
 from ..errors import ReplicationError
@@ -290,6 +291,29 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
     return batches[0]
 
 
+def last_per_key(keys: dict[str, pa.Array], n: int) -> np.ndarray:
+    """Indexes (ascending) of the last row of each key among ``n`` rows in change order.
+
+    Args:
+        keys: primary-key column name → typed values, one per row, rows in change order.
+        n: number of rows.
+    """
+    if len(keys) == 1:
+        (only,) = keys.values()
+        if pa.types.is_integer(only.type) and only.null_count == 0:
+            # one integer key (the usual case): a stable sort beats a hash aggregation
+            values = only.to_numpy()
+            order = np.argsort(values, kind="stable")
+            ordered = values[order]
+            last = np.ones(n, dtype=bool)
+            last[:-1] = ordered[1:] != ordered[:-1]
+            return np.sort(order[last])
+    table = pa.table({**keys, "__row": pa.array(np.arange(n))})
+    # ordered (single-threaded) hash aggregation keeps input order: "last" is the latest change
+    grouped = table.group_by(list(keys), use_threads=False).aggregate([("__row", "last")])
+    return np.sort(grouped["__row_last"].to_numpy())
+
+
 def collapse_segment(segment: list[EntityChanges]) -> list[EntityChanges]:
     """Collapse a segment: one :class:`EntityChanges` per entity (first-seen order)."""
     by_entity: dict[str, list[EntityChanges]] = {}
@@ -373,5 +397,6 @@ __all__ = [
     "collapse_entity",
     "collapse_segment",
     "key_schema",
+    "last_per_key",
     "merge",
 ]

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ...errors import ReplicationError
 from ...schema.arrow import arrow_schema
-from ..changes import ChangeSet, EntityChanges, Truncate, key_schema
+from ..changes import ChangeSet, EntityChanges, Truncate, key_schema, last_per_key
 from .convert import text_to_arrow
 from .pgoutput_decode import (
     _CHANGE_KINDS,
@@ -155,24 +155,6 @@ class _Rows:
         return slices_to_array(buffer, *arrays)
 
 
-def _last_per_key(keys: dict[str, pa.Array], n: int) -> np.ndarray:
-    """Indexes (ascending) of the last row of each key among ``n`` rows in change order."""
-    if len(keys) == 1:
-        (only,) = keys.values()
-        if pa.types.is_integer(only.type) and only.null_count == 0:
-            # one integer key (the usual case): a stable sort beats a hash aggregation
-            values = only.to_numpy()
-            order = np.argsort(values, kind="stable")
-            ordered = values[order]
-            last = np.ones(n, dtype=bool)
-            last[:-1] = ordered[1:] != ordered[:-1]
-            return np.sort(order[last])
-    table = pa.table({**keys, "__row": pa.array(np.arange(n))})
-    # ordered (single-threaded) hash aggregation keeps input order: "last" is the latest change
-    grouped = table.group_by(list(keys), use_threads=False).aggregate([("__row", "last")])
-    return np.sort(grouped["__row_last"].to_numpy())
-
-
 def _entity_changes(
     chunk: DecodedChunk,
     entity: Entity,
@@ -196,7 +178,7 @@ def _entity_changes(
         for f in key_index
     }
     n = len(rows.ordinal)
-    survivors = _last_per_key(keys, n) if n > 1 else np.arange(n)
+    survivors = last_per_key(keys, n) if n > 1 else np.arange(n)
     upserts = survivors[~is_delete[survivors]]
     deletes = survivors[is_delete[survivors]]
     if rows.field(lambda r: r.incomplete)[upserts].any():
