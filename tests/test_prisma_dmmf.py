@@ -245,6 +245,11 @@ def _expected_model(
 ) -> dict[str, Any]:
     enums = {e["name"] for e in datamodel["enums"]}
     scalars = {f["name"]: f for f in model["fields"] if f["kind"] != "object"}
+    unique_columns = [
+        [c["name"] for c in i["fields"]]
+        for i in datamodel["indexes"]
+        if i["model"] == model["name"] and i["type"] == "unique"
+    ]
     fields: dict[str, Any] = {}
     relations: dict[str, Any] = {}
     for f in model["fields"]:
@@ -255,7 +260,8 @@ def _expected_model(
             "column": f.get("dbName") or f["name"],
             "required": f["isRequired"] and not f["isList"],
             "list": f["isList"],
-            "unique": f["isUnique"],
+            # any single-column unique; the DMMF's isUnique is false on an @id that is @unique too
+            "unique": f["isUnique"] or [f["name"]] in unique_columns,
             "default": _default_from_dmmf(f.get("default"), f),
             "updatedAt": f["isUpdatedAt"],
             "native": f.get("nativeType"),
@@ -306,7 +312,11 @@ def _expected_relation(
         "onDelete": field.get("relationOnDelete"),
         "onUpdate": field.get("relationOnUpdate"),
         "required": owning
-        and all(scalars[name]["isRequired"] for name in field["relationFromFields"]),
+        and all(
+            scalars[name]["isRequired"]
+            for name in field["relationFromFields"]
+            if name in scalars  # an @ignore'd foreign-key field is not in the DMMF
+        ),
         "through": f"_{field['relationName']}" if kind == "many-to-many" else None,
     }
 

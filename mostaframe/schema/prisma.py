@@ -347,6 +347,14 @@ class _Builder:
                         f"{known.source.where(known.offset)})",
                         hint="rename one of them",
                     )
+                self.check_name(block.source, block.name_offset, block.name, block.keyword)
+                if block.name in _RESERVED_NAMES:
+                    raise self.error(
+                        block.source,
+                        block.name_offset,
+                        f"{block.keyword} name {block.name!r} is reserved by Prisma Client",
+                        hint="rename it and keep the table name with @@map",
+                    )
                 if block.name in _SCALAR_KINDS or block.name == "Unsupported":
                     raise self.error(
                         block.source, block.name_offset, f"{block.name!r} is a built-in type name"
@@ -373,6 +381,8 @@ class _Builder:
                     hint="give one of them another @@map",
                 )
         self.pair_relations()
+        if self.provider in ("postgresql", "cockroachdb", None):
+            self.check_constraint_names()
         for entity in self.schema.entities:
             entity.timestamps = _has_timestamps(entity)
         self.schema.provider = self.provider
@@ -447,6 +457,7 @@ class _Builder:
                     source, value.offset, f"enum {block.name}: value {value.name} is defined twice"
                 )
             values.append(value.name)
+            self.check_name(source, value.offset, value.name, f"enum {block.name}: value")
             for attribute in value.attributes:
                 if attribute.name != "map":
                     raise self.unknown_attribute(
@@ -478,11 +489,55 @@ class _Builder:
                     f"(first at line {block.source.line_column(seen[decl.name])[0]})",
                 )
             seen[decl.name] = decl.offset
+            self.check_name(
+                block.source, decl.offset, decl.name, f"{block.keyword} {block.name}: field"
+            )
             if decl.type_name in self.models and decl.unsupported is None:
                 self.relation_field(block, entity, decl)
             else:
                 entity.fields.append(self.scalar_field(block, entity, decl))
         return entity
+
+    def check_constraint_names(self) -> None:
+        """Prisma refuses two constraints of one name. On PostgreSQL primary keys, unique
+        constraints and indexes share a namespace per database schema; with foreign keys, one per
+        table. Unnamed constraints get Prisma's conventional names (``<table>_<columns>_key``…)."""
+        schema_wide: dict[tuple[str | None, str], str] = {}  # → who holds the name
+        for block in self.models.values():
+            entity = self.entities[block.name]
+            if entity.view:
+                continue
+            table_wide: dict[str, int] = {}
+            for number, (name, what, global_scope) in enumerate(_constraint_names(entity)):
+                if len(name.encode()) > 63:
+                    raise self.error(
+                        block.source,
+                        block.name_offset,
+                        f"model {block.name}: constraint name {name!r} ({what}) is longer than "
+                        "PostgreSQL's 63 bytes",
+                    )
+                me = f"{what} of model {block.name}"
+                other = None
+                if table_wide.setdefault(name, number) != number:
+                    other = "another constraint or index of the same table"
+                if global_scope and other is None:
+                    holder = schema_wide.setdefault((entity.db_schema, name), me)
+                    other = None if holder == me else f"the {holder}"  # same schema
+                if other is not None:
+                    raise self.error(
+                        block.source,
+                        block.name_offset,
+                        f"model {block.name}: the {what} is named {name!r}, like {other}",
+                        hint='name one of them with map: "…"',
+                    )
+
+    def check_name(self, source: Source, offset: int, name: str, what: str) -> None:
+        """Prisma's identifier rules: no leading digit, no '-' (its grammar allows both)."""
+        if name[0].isdigit() or "-" in name:
+            problem = "starts with a digit" if name[0].isdigit() else "contains '-'"
+            raise self.error(
+                source, offset, f"{what} name {name!r} {problem}; Prisma does not allow it"
+            )
 
     def check_columns(self, block: Block, entity: Entity) -> None:
         """Two fields cannot share a database column (a @map onto another field's name)."""
@@ -521,7 +576,7 @@ class _Builder:
                 hint="use a scalar type (String, Int, BigInt, Float, Decimal, Boolean, DateTime, Json, "
                 "Bytes) or the name of a model or enum",
             )
-        if decl.is_list and decl.optional and decl.unsupported is None:
+        if decl.is_list and decl.optional:
             raise self.error(
                 source,
                 decl.type_offset,
@@ -1096,9 +1151,18 @@ class _Builder:
                     entity.indexes.append(index)
             else:
                 raise self.unknown_attribute(source, attribute, _MODEL_ATTRIBUTES, where)
+        if entity.view and entity.primary_key:
+            raise self.error(
+                source,
+                block.name_offset,
+                f"view {block.name} cannot have a primary key (@id or @@id)",
+                hint="use @unique or @@unique instead",
+            )
         if not entity.primary_key and not entity.view and not entity.ignored:
-            has_unique = any(f.unique and f.required for f in entity.fields) or any(
-                i.unique and all(entity.field(c).required for c in i.fields) for i in entity.indexes
+            # Unsupported fields do not count: the client could not use them as a key
+            usable = {f.name for f in entity.fields if f.required and not f.ignored}
+            has_unique = any(f.unique and f.name in usable for f in entity.fields) or any(
+                i.unique and set(i.fields) <= usable for i in entity.indexes
             )
             if not has_unique:
                 raise self.error(
@@ -1212,6 +1276,10 @@ class _Builder:
             )
             if "name" in args:
                 info.name = self.string(source, args["name"], "the relation name")
+                if not info.name:
+                    raise self.error(
+                        source, args["name"].offset, f"{where}: a relation name cannot be empty"
+                    )
             for key in ("fields", "references"):
                 if key in args:
                     value = args[key]
@@ -1354,11 +1422,12 @@ class _Builder:
                 hint=f"add @unique to {owner.target}.{owner.references[0]}",
             )
         fk_fields = [owner.entity.field(name) for name in owner.fields]
-        required = all(f.required for f in fk_fields)
-        if not owner.decl.optional and not required:
+        optional = [f.name for f in fk_fields if not f.required and not f.list]
+        required = not optional
+        if not owner.decl.optional and optional:
             raise self.relation_error(
                 owner,
-                f"foreign-key field {next(f.name for f in fk_fields if not f.required)} is "
+                f"foreign-key field {optional[0]} is "
                 f"optional, so the relation field must be optional too: write {owner.target}?",
             )
         one_to_one = not back.decl.is_list
@@ -1460,6 +1529,43 @@ def _join_entity(
     return join
 
 
+def _constraint_names(entity: Entity) -> list[tuple[str, str, bool]]:
+    """(name, description, shares the schema-wide namespace?) of every constraint and index of
+    ``entity``, conventional names (Prisma's, cut to PostgreSQL's 63 bytes) where none is given."""
+    table = entity.table
+    columns = {f.name: f.column for f in entity.fields}
+    names = []
+    if entity.primary_key:
+        names.append((entity.primary_key_name or _cut(table, 5) + "_pkey", "primary key", True))
+    for f in entity.fields:
+        if f.unique:
+            names.append(
+                (
+                    f.unique_name or _cut(f"{table}_{f.column}", 4) + "_key",
+                    f"unique constraint on {f.name}",
+                    True,
+                )
+            )
+    for index in entity.indexes:
+        suffix, what = ("_key", "unique constraint") if index.unique else ("_idx", "index")
+        default = (
+            _cut(f"{table}_{'_'.join(columns[c] for c in index.fields)}", len(suffix)) + suffix
+        )
+        names.append((index.name or default, f"{what} on {', '.join(index.fields)}", True))
+    for relation in entity.foreign_keys():
+        default = _cut(f"{table}_{'_'.join(columns[c] for c in relation.fields)}", 5) + "_fkey"
+        names.append((relation.constraint_name or default, f"foreign key {relation.name}", False))
+    return names
+
+
+def _cut(text: str, suffix: int, limit: int = 63) -> str:
+    """``text`` cut so that with a suffix of ``suffix`` bytes it stays under ``limit`` bytes."""
+    data = text.encode()
+    if len(data) >= limit - suffix:
+        return data[: limit - suffix].decode(errors="ignore")
+    return text
+
+
 def _unique_sets(entity: Entity) -> list[set[str]]:
     """Field sets that identify a row: the primary key, unique fields, unique indexes."""
     sets = [set(entity.primary_key)] if entity.primary_key else []
@@ -1507,6 +1613,14 @@ def _sql_operator_class(name: str) -> str:
 
 _WRONG = object()  # a literal of the wrong form for the field's type
 
+#: model, view and enum names Prisma Client reserves: its own name and JavaScript's keywords
+_RESERVED_NAMES = frozenset(
+    "PrismaClient break case catch class const continue debugger default delete do else enum "
+    "export extends false finally for function if implements import in instanceof interface let "
+    "new null package private protected public return super switch this throw true try typeof "
+    "var void while with yield".split()
+)
+
 
 def _read_literal(type_name: str, value: Value) -> object:
     """The Python value of a literal default for a scalar type, or ``_WRONG``.
@@ -1524,8 +1638,9 @@ def _read_literal(type_name: str, value: Value) -> object:
             return str(number) if number.is_finite() else _WRONG
         return _WRONG
     if isinstance(value, NumberValue):
-        if type_name in ("Int", "BigInt"):
-            return _WRONG if "." in value.text else int(value.text)
+        if type_name in ("Int", "BigInt"):  # both are read as 64-bit integers by Prisma
+            number = None if "." in value.text else int(value.text)
+            return _WRONG if number is None or not -(2**63) <= number < 2**63 else number
         if type_name == "Float":
             return float(value.text)
         if type_name == "Decimal":
