@@ -450,8 +450,12 @@ def prisma_ddl(schema_path: Path, database_url: str) -> str:
 @pytest.mark.postgres
 @pytest.mark.parametrize(
     "prisma_file",
-    [ROOT / "tests" / "golden" / "ddl" / "representative.prisma", FITZONE],
-    ids=["representative", "fitzonegym"],
+    [
+        ROOT / "tests" / "golden" / "ddl" / "representative.prisma",
+        ROOT / "tests" / "golden" / "ddl" / "long-names.prisma",
+        FITZONE,
+    ],
+    ids=["representative", "long-names", "fitzonegym"],
 )
 def test_prisma_oracle(prisma_file: Path, pg_url: str) -> None:
     """Prisma's DDL and mostaframe's, applied side by side, reflect to the same structure:
