@@ -560,6 +560,15 @@ def test_import_agrees_with_prisma(path: Path) -> None:
     assert not problems, f"{len(problems)} disagreements with Prisma:\n" + "\n".join(problems)
 
 
+def test_windows_line_endings_agree_with_prisma(tmp_path: Path) -> None:
+    text = (DATA / "comments.prisma").read_text().replace("\n", "\r\n")
+    path = tmp_path / "crlf.prisma"
+    path.write_bytes(text.encode())
+    problems = compare(path)
+    assert not problems, "\n".join(problems)
+    assert "\r\n" in (import_prisma(path).entity("Thing").doc or "")  # kept as Prisma keeps it
+
+
 @pytest.fixture(scope="module")
 def prisma_on_invalid() -> dict[str, str | None]:
     texts = [p.read_text() for p in INVALID]

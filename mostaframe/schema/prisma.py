@@ -247,7 +247,9 @@ def import_prisma(path: str | os.PathLike[str]) -> Schema:
             f"Prisma schema {root} does not exist",
             hint="give the path of schema.prisma or its folder",
         )
-    return _build([(str(f), f.read_text(encoding="utf-8")) for f in files])
+    # bytes, then decode: read_text() would turn "\r\n" into "\n", also inside /* */ comments,
+    # whose documentation Prisma keeps verbatim
+    return _build([(str(f), f.read_bytes().decode("utf-8")) for f in files])
 
 
 def parse_prisma(text: str, path: str = "schema.prisma") -> Schema:
