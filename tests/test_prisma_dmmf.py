@@ -443,7 +443,9 @@ def _differences(expected: Any, actual: Any, where: str) -> list[str]:
 
 def compare(path: Path) -> list[str]:
     """Every disagreement between Prisma's DMMF and mostaframe's import of ``path``."""
-    return compare_datamodel(dmmf(path), import_prisma(path), provider_of(path))
+    schema = import_prisma(path)
+    schema.validate()  # the entity model's own cross-reference check
+    return compare_datamodel(dmmf(path), schema, provider_of(path))
 
 
 def compare_datamodel(datamodel: dict[str, Any], schema: Schema, provider: str) -> list[str]:
