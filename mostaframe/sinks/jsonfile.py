@@ -1,0 +1,172 @@
+"""JSON destinations: one archive file for every entity, or one NDJSON file per entity.
+
+Archive (default) — the shape @mostajs/orm-copy-data writes and reads back (its JSON loader takes
+``entities``), plus a ``tool`` key::
+
+    {"tool": "mostaframe 0.1.0", "source": "postgres postgresql://u:***@h/db",
+     "date": "2024-05-01T10:00:00Z", "entities": {
+    "User": [
+    {"id":1,"email":"a@b.c"},
+    {"id":2,"email":"d@e.f"}
+    ],
+    "Post": [
+    ]
+    }}
+
+Rows are objects keyed by field name (the model names, as the @mostajs ORM returns them), one
+row per line. NDJSON (``ndjson=True``): the target is a directory, each entity goes to
+``<table>.ndjson``, one object per line.
+
+Values are lossless: decimals as strings (``"12.50"``), bytes as base64 strings, datetimes as
+ISO-8601 strings (``"2024-01-31T12:00:00.000000"``; time-zone-aware ones in UTC with ``Z``),
+dates ``"YYYY-MM-DD"``, times ``"HH:MM:SS.ffffff"``, JSON columns embedded as JSON (never a
+quoted string), uuid and enum values as strings, lists as arrays, NaN / ±infinity floats as
+the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` (JSON has no such numbers), NULL as
+``null``. Integers are JSON numbers: JavaScript readers lose precision above 2**53.
+
+Example:
+    >>> from mostaframe.sinks import get_sink
+    >>> get_sink("json", "./backup.json").description
+    'json ./backup.json'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+
+from ..secrets import mask_text
+from .base import FileSink
+from .sql_literals import Location, concatenated, join_columns, json_values
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..schema.model import Entity
+
+
+class JsonSink(FileSink):
+    """Writes a JSON archive (one file) or NDJSON files (one per entity in a directory).
+
+    Options:
+        ndjson: write ``<target>/<table>.ndjson`` files instead of one archive.
+        source: description of where the data comes from, for the archive's ``source`` key
+            (masked; never a password).
+        keys: ``"field"`` (model field names, default, as @mostajs) or ``"column"`` (database
+            column names).
+    """
+
+    kind: ClassVar[str] = "json"
+    OPTIONS: ClassVar[dict[str, Any]] = {"ndjson": False, "source": None, "keys": "field"}
+
+    def __init__(self, target: str | os.PathLike[str], **kwargs: Any) -> None:
+        super().__init__(target, **kwargs)
+        self.ndjson = bool(self.options["ndjson"])
+        self._handle: BinaryIO | None = None
+        self._entity_start = 0
+        self._written_entities = 0
+
+    @property
+    def single_file(self) -> bool:  # type: ignore[override]
+        return not self.ndjson
+
+    @property
+    def extension(self) -> str:  # type: ignore[override]
+        return "ndjson"
+
+    @property
+    def description(self) -> str:
+        kind = "ndjson" if self.ndjson else "json"
+        return f"{kind} {self.target}"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        from .. import __version__
+
+        self._check_writable()
+        if self.ndjson:
+            return
+        self._handle = self._start_file(Path(self.target))
+        source = mask_text(str(self.options["source"])) if self.options["source"] else None
+        date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        head = {"tool": f"mostaframe {__version__}", "source": source, "date": date}
+        self._handle.write((json.dumps(head, ensure_ascii=False)[:-1] + ', "entities": {').encode())
+
+    def _open(self, entity: Entity) -> None:
+        assert self._expected is not None
+        fields = entity.fields
+        names = [f.name if self.options["keys"] == "field" else f.column for f in fields]
+        keys = [json.dumps(name, ensure_ascii=False) for name in names]
+        # every row is rendered as '<lead>{"k":v,…}<tail>'; see _write for the lead
+        self._pieces = ["{" + keys[0] + ":"] + ["," + key + ":" for key in keys[1:]] + ["}"]
+        self._kinds = [f.kind for f in fields]
+        if self.ndjson:
+            self._handle = self._start_file(Path(self.target) / f"{entity.table}.ndjson")
+            self._entity_start = 0
+            return
+        assert self._handle is not None
+        self._entity_start = self._handle.tell()
+        separator = "," if self._written_entities else ""
+        self._handle.write(
+            f"{separator}\n{json.dumps(entity.name, ensure_ascii=False)}: [".encode()
+        )
+
+    def _write(self, batch: pa.RecordBatch) -> int:
+        assert self._handle is not None and self.entity is not None and self.result is not None
+        values = [
+            json_values(column, Location(self.entity.name, name, self.result.rows), kind=kind)
+            for column, name, kind in zip(
+                batch.columns, batch.schema.names, self._kinds, strict=True
+            )
+        ]
+        pieces = list(self._pieces)
+        if self.ndjson:
+            pieces[-1] += "\n"
+        else:
+            pieces[0] = ",\n" + pieces[0]
+        data = concatenated(join_columns(values, pieces))
+        if not self.ndjson and self.result.rows == 0:
+            data = data[1:]  # the entity's first row has no comma before it
+        self._handle.write(data)
+        return len(data)
+
+    def _close(self) -> None:
+        assert self._handle is not None
+        if self.ndjson:
+            self._handle.close()
+            self._handle = None
+            return
+        self._handle.write(b"\n]")
+        self._written_entities += 1
+
+    def _abort(self, error: BaseException) -> None:
+        if self.ndjson:
+            if self._handle is not None:
+                self._handle.close()
+                self._handle = None
+            if self._current is not None:
+                self._forget(self._current[0])
+                self._current = None
+            return
+        # the archive holds only complete entities: cut this one's partial rows off
+        assert self._handle is not None
+        self._handle.seek(self._entity_start)
+        self._handle.truncate()
+
+    def _finish(self) -> None:
+        if not self.ndjson:
+            assert self._handle is not None
+            self._handle.write(b"\n}}\n")
+            self._handle.close()
+            self._handle = None
+        self._publish()
+
+    def _cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        self._discard()
