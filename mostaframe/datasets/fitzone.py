@@ -24,23 +24,29 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MostaframeError, SchemaError
 
+# importing the builder modules registers their builders (numpy and pyarrow load here)
+from . import (  # noqa: F401
+    fitzone_accounts,
+    fitzone_billing,
+    fitzone_classes,
+    fitzone_messages,
+    fitzone_operations,
+    fitzone_payments,
+    fitzone_people,
+    fitzone_records,
+)
+from .fitzone_world import BUILDERS, JOIN_BUILDERS, Volumes, World
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from ..schema.model import Entity, Field, Schema
-    from .fitzone_world import World
+
+#: Largest scale accepted: about ten million rows, three gigabytes of memory while generating.
+MAX_SCALE = 10
 
 #: Where the schema lives, relative to the repository root.
 SCHEMA_RELATIVE_PATH = Path("data") / "fitzonegym" / "schema.prisma"
-
-_BUILDER_MODULES = (
-    "fitzone_people",
-    "fitzone_records",
-    "fitzone_billing",
-    "fitzone_classes",
-    "fitzone_operations",
-    "fitzone_messages",
-)
 
 
 def schema_path() -> Path:
@@ -176,8 +182,6 @@ def volumes(scale: float = 0.01) -> dict[str, int]:
     """The sizes that drive generation at ``scale`` (clubs, members, …), for documentation."""
     from dataclasses import asdict
 
-    from .fitzone_world import Volumes
-
     _check_arguments(scale, 0, 1)
     return asdict(Volumes.at(scale))
 
@@ -190,10 +194,11 @@ def _check_arguments(scale: float, seed: int, batch_size: int) -> None:
         raise MostaframeError(
             f"scale must be a positive number (1 ≈ one million rows), not {scale!r}"
         )
-    if scale > 100:
+    if scale > MAX_SCALE:
         raise MostaframeError(
-            f"scale {scale} would make about {scale:,.0f} million rows; the generator keeps a "
-            "table in memory while writing it, use scale ≤ 100"
+            f"scale {scale:g} would make about {scale:,.0f} million rows and hold about "
+            f"{0.3 * scale:,.0f} GB in memory (the generator keeps the tables it derives others "
+            f"from); use scale ≤ {MAX_SCALE}"
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise MostaframeError(f"seed must be a non-negative integer, not {seed!r}")
@@ -202,12 +207,6 @@ def _check_arguments(scale: float, seed: int, batch_size: int) -> None:
 
 
 def _new_world(scale: float, seed: int) -> World:
-    import importlib
-
-    from .fitzone_world import World
-
-    for name in _BUILDER_MODULES:  # importing a builder module registers its builders
-        importlib.import_module(f".{name}", __package__)
     return World(float(scale), int(seed))
 
 
@@ -216,7 +215,6 @@ def _entity_table(world: World, schema: Schema, entity: Entity) -> pa.Table:
     import pyarrow as pa
 
     from ..schema.arrow import arrow_schema
-    from .fitzone_world import BUILDERS
 
     where = f"FitZoneGym entity {entity.name} (table {entity.table}) of {SCHEMA_RELATIVE_PATH}"
     fix = "the schema changed: update the builders in mostaframe/datasets/fitzone_*.py"
@@ -295,8 +293,6 @@ def _join_columns(world: World, entity: Entity, where: str, fix: str) -> dict[st
     The join builder returns ids keyed by model name; each foreign key says which model its
     column points at, so the Prisma ``A``/``B`` convention never has to be assumed.
     """
-    from .fitzone_world import JOIN_BUILDERS
-
     keys = [r for r in entity.foreign_keys() if len(r.fields) == 1]
     targets = frozenset(r.target for r in keys)
     if len(keys) != 2 or targets not in JOIN_BUILDERS:

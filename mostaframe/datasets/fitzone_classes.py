@@ -236,6 +236,7 @@ def class_sessions(w: World) -> Columns:
     n = len(start)
     substitute = _pick_trainer(w, rng, club)
     trainer = np.where((trainer < 0) | (rng.random(n) < 0.04), substitute, trainer)
+    trainer = np.where(rng.random(n) < 0.01, -1, trainer)  # a guest instructor, not on staff
     end = start + length
     cancelled = rng.random(n) < 0.03
     cancel_at = created + (rng.random(n) * (np.minimum(start, v.NOW) - created)).astype(np.int64)

@@ -13,9 +13,9 @@ import pyarrow.compute as pc
 
 from . import fitzone_values as v
 from . import fitzone_words as words
-from .fitzone_billing import FAILED as PAYMENT_FAILED
-from .fitzone_billing import SUCCEEDED
 from .fitzone_classes import BOOKING_CANCELLED
+from .fitzone_payments import FAILED as PAYMENT_FAILED
+from .fitzone_payments import SUCCEEDED
 from .fitzone_people import (
     CANCELLED,
     FROZEN,
