@@ -315,7 +315,8 @@ class PostgresTriggers(TriggerSQL):
         for attempt in range(attempts):
             position, writers = self._sample(conn)
             if not writers:
-                self.samples.clear()
+                # proves everything up to position for good: older samples add nothing
+                self.samples = [(position, writers)]
                 return position
             self.samples = [*self.samples[-31:], (position, writers)]
             proven = [p for p, w in self.samples if not (w & writers)]
@@ -379,6 +380,8 @@ class MySQLTriggers(TriggerSQL):
     LOCK_WAIT = 2
     EXPRESSIONS: ClassVar[dict[str, str]] = {
         "*": "CAST({x} AS CHAR)",
+        # FLOAT prints 6 digits; as DOUBLE it prints the exact single-precision value
+        "real": "CAST(CAST({x} AS DOUBLE) AS CHAR)",
         "boolean": "CASE WHEN {x} IS NULL THEN NULL WHEN {x} THEN 't' ELSE 'f' END",
         "datetime": "DATE_FORMAT({x}, '%Y-%m-%d %H:%i:%s.%f')",
         "datetimetz": "DATE_FORMAT({x}, '%Y-%m-%d %H:%i:%s.%f')",
