@@ -74,7 +74,6 @@ def _column(entity: Entity, field: Field, schema: Schema, dialect: Dialect) -> s
         autoincrement=autoincrement,
         # literal_column: the SQL is used as written (no bind-parameter parsing of ':' in it)
         server_default=sa.literal_column(default) if default is not None else None,
-        comment=None,
     )
 
 

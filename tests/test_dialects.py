@@ -129,7 +129,7 @@ def test_constraint_names_are_cut_like_prisma() -> None:
     table = "a_really_long_table_name_for_testing_identifier_limits"
     name = postgres.constraint_name(table, ["another_long_column_name"], "fkey")
     assert len(name.encode()) == 63
-    assert name == f"{table}_ano_fkey"  # as Prisma's migrate diff writes it (see test_reflect)
+    assert name == f"{table}_ano_fkey"  # as Prisma writes it (test_prisma_oracle)
     # multi-byte characters are never split
     name = postgres.constraint_name("é" * 40, ["x"], "key")
     assert len(name.encode()) <= 63 and name.endswith("_key") and "\ufffd" not in name

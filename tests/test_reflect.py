@@ -452,10 +452,9 @@ def prisma_ddl(schema_path: Path, database_url: str) -> str:
     "prisma_file",
     [
         ROOT / "tests" / "golden" / "ddl" / "representative.prisma",
-        ROOT / "tests" / "golden" / "ddl" / "long-names.prisma",
         FITZONE,
     ],
-    ids=["representative", "long-names", "fitzonegym"],
+    ids=["representative", "fitzonegym"],
 )
 def test_prisma_oracle(prisma_file: Path, pg_url: str) -> None:
     """Prisma's DDL and mostaframe's, applied side by side, reflect to the same structure:
