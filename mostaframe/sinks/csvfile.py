@@ -1,7 +1,7 @@
 """CSV destination: one ``<dir>/<table>.csv`` per entity, RFC 4180, with a header row.
 
-Dialect: comma separator, ``"`` quoting only where needed (a field holding a comma, a quote, CR
-or LF, and every empty string), quotes doubled inside quoted fields, CRLF line ends (option
+Dialect: comma separator; header names and every text field are enclosed in ``"`` (numbers,
+booleans, dates and times are not), quotes doubled inside quoted fields, CRLF line ends (option
 ``line_terminator``), UTF-8 without BOM. Column headers are the database column names.
 
 Values: an empty *unquoted* field is NULL, ``""`` is the empty string. Booleans are
@@ -103,6 +103,7 @@ class CsvSink(FileSink):
             self._text_schema,
             write_options=pacsv.WriteOptions(
                 include_header=True,
+                batch_size=65_536,
                 delimiter=self.options["delimiter"],
                 quoting_style="needed",
                 quoting_header="needed",
