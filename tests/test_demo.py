@@ -83,11 +83,6 @@ def test_summary_html_and_dict(demo: DemoSummary) -> None:
     assert data["files"]["fitzonegym.sqlite"] > 100_000
 
 
-def test_same_folder_twice_replaces_the_data(demo: DemoSummary) -> None:
-    again = run_demo(demo.directory, scale=SCALE, seed=42, quiet=True)
-    assert again.rows == demo.rows
-
-
 def test_unwritable_folder_is_a_clean_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
@@ -105,10 +100,18 @@ def test_human_sizes() -> None:
     ]
 
 
-def test_cli_demo_prints_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_demo_prints_the_summary_and_replaces_earlier_data(
+    demo: DemoSummary, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mostaframe.cli import main
 
-    assert main(["demo", "--dir", str(tmp_path / "d"), "--scale", "0.01", "--quiet"]) == 0
+    folder = str(demo.directory)
+    assert main(["demo", "--dir", folder, "--scale", "0.01", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"FitZoneGym demo in {tmp_path / 'd'} (scale 0.01, seed 42)")
-    assert (tmp_path / "d" / "fitzonegym.sqlite").is_file()
+    assert out.startswith(f"FitZoneGym demo in {folder} (scale 0.01, seed 42)")
+    assert f"{demo.total_rows:,} rows in" in out.splitlines()[0]  # replaced, not appended
+    with sqlite3.connect(demo.database) as connection:
+        assert (
+            connection.execute("SELECT COUNT(*) FROM check_ins").fetchone()[0]
+            == demo.rows["check_ins"]
+        )

@@ -399,10 +399,15 @@ def test_class_sessions_sit_on_their_schedule_slots(data: dict[str, pa.Table]) -
     staff = {s["id"]: s for s in rows(data, "Staff")}
     trainers = {t["id"]: staff[t["staff_id"]] for t in rows(data, "Trainer")}
     weekdays = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
+    hours = {(h["club_id"], h["weekday"]): h for h in rows(data, "OpeningHour")}
     on_schedule = 0
     for session in rows(data, "ClassSession"):
         club = clubs[rooms[session["room_id"]]["club_id"]]
         start = _local(session["starts_at"], club["timezone"])
+        end = _local(session["ends_at"], club["timezone"])
+        slot_hours = hours[(club["id"], weekdays[start.weekday()])]
+        assert not slot_hours["is_closed"]
+        assert slot_hours["opens_at"] <= start.time() and end.time() <= slot_hours["closes_at"]
         if session["trainer_id"]:
             assert trainers[session["trainer_id"]]["club_id"] == club["id"]
         if session["schedule_id"] is None:

@@ -22,9 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MostaframeError, SchemaError
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-# importing the builder modules registers their builders (numpy and pyarrow load here)
+from ..errors import MostaframeError, SchemaError
+from ..schema.arrow import arrow_schema, arrow_type
+
+# importing the builder modules registers their builders
 from . import (  # noqa: F401
     fitzone_accounts,
     fitzone_billing,
@@ -38,8 +43,6 @@ from . import (  # noqa: F401
 from .fitzone_world import BUILDERS, JOIN_BUILDERS, Volumes, World
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from ..schema.model import Entity, Field, Schema
 
 #: Largest scale accepted: about ten million rows, three gigabytes of memory while generating.
@@ -95,18 +98,26 @@ def generate(
         schema :func:`mostaframe.schema.arrow.arrow_schema` gives for the entity.
 
     Raises:
-        MostaframeError: a bad ``scale``, ``seed`` or ``batch_size``.
+        MostaframeError: a bad ``scale`` (not positive, or above :data:`MAX_SCALE`), ``seed``
+            or ``batch_size``.
         SchemaError: the schema has an entity or field this generator has no values for.
 
     Example:
         >>> rows = {e.name: sum(b.num_rows for b in bs) for e, bs in generate(0.01)}
+        >>> rows["Member"], sum(rows.values())
+        (210, 10877)
     """
-    _check_arguments(scale, seed, batch_size)
-    world = _new_world(scale, seed)
+    _check_arguments(scale, seed, batch_size)  # here, not at the first next()
     model = schema if schema is not None else load_schema()
-    ordered, _ = model.dependency_order(model.select())
+    return _generate(World(float(scale), int(seed)), model, batch_size)
+
+
+def _generate(
+    world: World, schema: Schema, batch_size: int
+) -> Iterator[tuple[Entity, Iterator[pa.RecordBatch]]]:
+    ordered, _ = schema.dependency_order(schema.select())
     for entity in ordered:
-        table = _entity_table(world, model, entity)
+        table = _entity_table(world, schema, entity)
         yield entity, _batches(table, entity, batch_size)
 
 
@@ -141,7 +152,7 @@ def load(
 
     Example:
         >>> load("gym.sqlite", scale=0.01, quiet=True)["CheckIn"]
-        1924
+        1875
     """
     from ..secrets import parse_uri
     from ..sinks import get_sink
@@ -153,29 +164,35 @@ def load(
     sink = get_sink("db", str(uri), dialect=target.dialect, mode=mode, create_tables=True)
     counts: dict[str, int] = {}
     progress = _progress(len(entities), f"FitZoneGym → {sink.description}", quiet)
-    sink.begin(schema, entities)
     try:
-        for entity, batches in generate(scale, seed, batch_size=batch_size, schema=schema):
-            sink.open(entity)
-            rows = 0
-            try:
-                for batch in batches:
-                    sink.write(batch)
-                    rows += batch.num_rows
-            except BaseException as exc:
-                sink.abort(exc)
-                raise
-            sink.close()
-            counts[entity.name] = rows
-            progress.set_postfix_str(f"{entity.table} {rows:,}", refresh=False)
-            progress.update(1)
-        sink.finish()
-    except BaseException:
-        sink.cancel()
-        raise
+        sink.begin(schema, entities)  # raises before writing anything: nothing to cancel
+        try:
+            for entity, batches in generate(scale, seed, batch_size=batch_size, schema=schema):
+                counts[entity.name] = _write_entity(sink, entity, batches)
+                progress.set_postfix_str(f"{entity.table} {counts[entity.name]:,}", refresh=False)
+                progress.update(1)
+            sink.finish()
+        except BaseException:
+            sink.cancel()
+            raise
     finally:
         progress.close()
     return counts
+
+
+def _write_entity(sink: Any, entity: Entity, batches: Iterator[pa.RecordBatch]) -> int:
+    """Write one entity's batches through ``sink``; the rows written."""
+    sink.open(entity)
+    rows = 0
+    try:
+        for batch in batches:
+            sink.write(batch)
+            rows += batch.num_rows
+    except BaseException as exc:
+        sink.abort(exc)
+        raise
+    sink.close()
+    return rows
 
 
 def volumes(scale: float = 0.01) -> dict[str, int]:
@@ -206,16 +223,8 @@ def _check_arguments(scale: float, seed: int, batch_size: int) -> None:
         raise MostaframeError(f"batch_size must be a positive integer, not {batch_size!r}")
 
 
-def _new_world(scale: float, seed: int) -> World:
-    return World(float(scale), int(seed))
-
-
 def _entity_table(world: World, schema: Schema, entity: Entity) -> pa.Table:
     """The rows of ``entity`` as an Arrow table of exactly ``arrow_schema(entity)``."""
-    import pyarrow as pa
-
-    from ..schema.arrow import arrow_schema
-
     where = f"FitZoneGym entity {entity.name} (table {entity.table}) of {SCHEMA_RELATIVE_PATH}"
     fix = "the schema changed: update the builders in mostaframe/datasets/fitzone_*.py"
     if entity.join_table:
@@ -253,8 +262,6 @@ def _batches(table: pa.Table, entity: Entity, batch_size: int) -> Iterator[pa.Re
     if depth is None:
         yield from table.to_batches(max_chunksize=batch_size)
         return
-    import numpy as np
-
     order = np.argsort(depth, kind="stable")
     table = table.take(order)
     depth = depth[order]
@@ -265,8 +272,6 @@ def _batches(table: pa.Table, entity: Entity, batch_size: int) -> Iterator[pa.Re
 
 def _self_reference_depth(table: pa.Table, entity: Entity) -> Any:
     """Per row, how many self-references lead from it to a row with none (None: no such FK)."""
-    import numpy as np
-
     relations = [r for r in entity.foreign_keys() if r.target == entity.name and len(r.fields) == 1]
     if not relations or table.num_rows == 0:
         return None
@@ -305,12 +310,6 @@ def _join_columns(world: World, entity: Entity, where: str, fix: str) -> dict[st
 
 def _to_arrow(value: Any, field: Field, schema: Schema, where: str) -> pa.Array:
     """Cast a builder's column to the field's exact Arrow type (enum names → database values)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from ..schema.arrow import arrow_type
-
     array = pa.array(value) if isinstance(value, np.ndarray) else value
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()

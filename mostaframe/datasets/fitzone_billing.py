@@ -169,10 +169,9 @@ def subscription_facts(w: World) -> Columns:
     club_plan = np.full(w.volumes.clubs + 1, -1)
     club_plan[plan["_club"][plan["_club"] >= 0]] = np.nonzero(plan["_club"] >= 0)[0]
 
-    def choose(start: np.ndarray, recurring_only: np.ndarray) -> np.ndarray:
+    def choose(start: np.ndarray) -> np.ndarray:
+        """A plan per member: by popularity, the club's own plan, the legacy one in early years."""
         chosen = v.weighted(rng, n, words.PLAN_WEIGHTS)
-        forced = recurring[rng.integers(0, len(recurring), n)]
-        chosen = np.where(recurring_only & (plan["_period"][chosen] == 0), forced, chosen)
         legacy = (start < PLATFORM_START + 850) & (rng.random(n) < 0.3)
         local = club_plan[np.where(home < 0, w.volumes.clubs, home)]
         chosen = np.where((local >= 0) & (rng.random(n) < 0.15), local, chosen)
@@ -183,7 +182,7 @@ def subscription_facts(w: World) -> Columns:
     alive = np.ones(n, dtype=bool)
     for position in range(4):  # chain position: vectorised over members, at most four rounds
         alive &= (position < wanted) & (start <= v.TODAY - 1)
-        chosen = choose(start, np.zeros(n, dtype=bool))
+        chosen = choose(start)
         end = v.add_months(start, plan["_months"][chosen])
         starts.append(start)
         plans_.append(chosen)

@@ -135,11 +135,6 @@ def number_text(values: np.ndarray | pa.Array, width: int = 0) -> pa.Array:
     return pc.utf8_lpad(text, width, "0") if width else text
 
 
-def float_text(values: np.ndarray, decimals: int) -> pa.Array:
-    """Floats rounded to ``decimals`` places as text (for JSON)."""
-    return pc.cast(pa.array(np.round(values, decimals)), pa.string())
-
-
 def fixed_width_text(chars: np.ndarray) -> pa.Array:
     """An ``(n, width)`` uint8 matrix of ASCII codes → ``n`` strings of ``width`` characters."""
     n, width = chars.shape

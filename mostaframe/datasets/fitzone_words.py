@@ -85,7 +85,6 @@ CITIES = (
     ("Luxembourg", "1111", "LU", "Europe/Luxembourg", "+352 6", 49.6116, 6.1319),
 )
 
-LOCALES = {"FR": "fr-FR", "BE": "fr-BE", "CH": "fr-CH", "LU": "fr-LU"}
 
 STREETS = (
     "rue de la République",
@@ -538,15 +537,3 @@ NOTIFICATIONS = (
         (0.1, 0.0, 0.5, 0.4),
     ),
 )
-
-AUDITED_ENTITIES = (
-    "Member",
-    "Subscription",
-    "Booking",
-    "Invoice",
-    "Payment",
-    "User",
-    "ClassSession",
-    "Equipment",
-)
-DEVICE_KINDS = ("TURNSTILE", "KIOSK")
