@@ -380,15 +380,18 @@ def assert_same(replica: dict, source: dict) -> None:
 
 
 def drain(capture: Any, position: int, max_changes: int = 100_000) -> tuple[list[ChangeSet], int]:
-    """Read, 'apply' and acknowledge until nothing is left; the ChangeSets and end position."""
+    """Read, 'apply' and acknowledge until nothing is left; the ChangeSets and end position.
+
+    An empty read may still move the position (past WAL of other tables): it is acknowledged,
+    not kept."""
     sets = []
     while True:
         changes = capture.read(position, max_changes=max_changes)
-        if changes.end_position == position and changes.is_empty:
-            return sets, position
         assert changes.end_position >= position
-        sets.append(changes)
         capture.acknowledge(changes.end_position)
+        if changes.is_empty:
+            return sets, changes.end_position
+        sets.append(changes)
         position = changes.end_position
 
 

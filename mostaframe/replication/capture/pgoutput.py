@@ -35,6 +35,7 @@ from .pgoutput_decode import (
     _CHANGE_KINDS,
     KIND_BEGIN,
     KIND_COMMIT,
+    KIND_RELATION,
     KIND_TRUNCATE,
     Messages,
     decode,
@@ -342,26 +343,33 @@ class PgOutputCapture(Capture):
                 (skip,) = self._query(sql)[0]
         (flushed,) = self._query("SELECT (pg_current_wal_flush_lsn() - '0/0')::int8")[0]
         limit = skip + max(1, max_changes)
+        # Relation messages are sent once per decoding session: keep those of the skipped part,
+        # they describe the tables for the rest
         sql = f"SELECT data FROM {self._peek(None, limit)}"
         if skip:
             sql = (
-                f"SELECT data FROM {self._peek(None, limit)} WITH ORDINALITY AS m(lsn, xid, data, n) "
-                f"WHERE n > {skip}"
+                f"SELECT data, n > {skip} FROM {self._peek(None, limit)} "
+                f"WITH ORDINALITY AS m(lsn, xid, data, n) "
+                f"WHERE n > {skip} OR get_byte(data, 0) = {KIND_RELATION}"
             )
         try:
             cursor = self._conn().cursor(binary=True)
-            payloads = [row[0] for row in cursor.execute(sql).fetchall()]
+            rows = cursor.execute(sql).fetchall()
         except psycopg.OperationalError as exc:
             self.close()
             raise DatabaseConnectionError(
                 f"reading changes from {self.source_text}: {str(exc).strip().splitlines()[0]}"
             ) from None
-        reached_end = len(payloads) + skip < limit
-        if not payloads:
+        payloads = [row[0] for row in rows]
+        read = sum(1 for row in rows if row[1]) if skip else len(rows)
+        reached_end = read + skip < limit
+        if not read:
             changes = ChangeSet.empty(after)
         else:
             messages = Messages.from_payloads(payloads)
-            if messages.kinds[0] != KIND_BEGIN:
+            kinds = messages.kinds
+            first = kinds[kinds != KIND_RELATION][:1]
+            if not len(first) or first[0] != KIND_BEGIN:
                 return None
             chunk = decode(messages, self._key_columns())
             if chunk.end_lsns[0] <= after:
@@ -373,7 +381,7 @@ class PgOutputCapture(Capture):
             changes.end_position = flushed
         # a read-ahead from end_position (before acknowledging) skips these rows without
         # counting them again
-        self._skips[changes.end_position] = (confirmed, skip + len(payloads))
+        self._skips[changes.end_position] = (confirmed, skip + read)
         while len(self._skips) > 8:
             self._skips.pop(next(iter(self._skips)))
         return changes

@@ -1,0 +1,396 @@
+"""PostgreSQL logical decoding capture (pgoutput) on the real local server (wal_level=logical).
+
+Every test drops its slot (teardown), and the pg_url fixture drops any slot of its database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+import time
+
+import numpy as np
+import psycopg
+import pytest
+from test_capture_triggers import (
+    SHOP,
+    Replica,
+    SourceWriter,
+    assert_same,
+    drain,
+    member_row,
+    plan_row,
+    read_source,
+    seed,
+    workload,
+)
+
+from mostaframe.errors import ReplicationError
+from mostaframe.replication.capture import CAPTURES, choose_capture
+from mostaframe.replication.capture.pgoutput import PgOutputCapture, lsn_int, lsn_text
+from mostaframe.replication.capture.pgoutput_decode import (
+    DecodeError,
+    Messages,
+    decode,
+    parse_relation,
+)
+from mostaframe.replication.changes import Truncate
+from mostaframe.schema.model import Entity, Field, Schema
+
+
+def make_capture(url: str, rule: str = "shop", schema: Schema = SHOP) -> PgOutputCapture:
+    return PgOutputCapture(url, schema, schema.entities, rule=rule)
+
+
+def prepared(url: str, members: int = 20) -> tuple[SourceWriter, PgOutputCapture, int]:
+    writer = SourceWriter(url)
+    writer.create_tables()
+    seed(writer, random.Random(1), members=members)
+    capture = make_capture(url)
+    return writer, capture, capture.setup()
+
+
+def test_every_kind_and_a_random_workload_reproduce_the_source(pg_url: str) -> None:
+    writer, capture, start = prepared(pg_url)
+    try:
+        assert capture.setup() == start  # idempotent
+        replica = Replica(read_source(pg_url))
+        workload(writer, random.Random(5), transactions=60)
+        sets, end = drain(capture, start, max_changes=40)
+        assert len(sets) > 3
+        for changes in sets:
+            replica.apply(changes)
+            # whole transactions: each set ends at a commit, positions only grow
+            assert changes.start_position < changes.end_position
+            assert changes.oldest_commit_time <= changes.newest_commit_time
+        assert_same(replica.rows, read_source(pg_url))
+        assert capture.read(end).is_empty
+        assert capture.lag(end).pending_changes == 0
+    finally:
+        capture.teardown()
+
+
+def test_read_ahead_before_acknowledging_gives_the_same_changes(pg_url: str) -> None:
+    """The rule reads the next chunk while the previous one is applied (not yet acknowledged)."""
+    writer, capture, start = prepared(pg_url)
+    try:
+        replica = Replica(read_source(pg_url))
+        workload(writer, random.Random(9), transactions=30)
+        position, chunks = start, []
+        done = False
+        while not done:  # read ahead three chunks, acknowledge, repeat
+            for _ in range(3):
+                changes = capture.read(position, max_changes=25)
+                position = changes.end_position
+                if changes.is_empty:
+                    done = True
+                    break
+                chunks.append(changes)
+            capture.acknowledge(position)
+        for changes in chunks:
+            replica.apply(changes)
+        assert_same(replica.rows, read_source(pg_url))
+        assert sum(c.changes for c in chunks) > 75
+    finally:
+        capture.teardown()
+
+
+def test_primary_key_change_and_truncate_barrier(pg_url: str) -> None:
+    writer, capture, start = prepared(pg_url, members=3)
+    try:
+        writer.run("DELETE FROM visits")
+        writer.update("Member", {"id": 2}, {"id": 20})
+        writer.update("Member", {"id": 1}, {"id": 2})
+        writer.insert("Visit", {"memberId": 3, "day": dt.date(2024, 2, 1), "minutes": 1})
+        writer.truncate("Visit")
+        writer.insert("Visit", {"memberId": 3, "day": dt.date(2024, 2, 2), "minutes": 2})
+        writer.commit()
+        changes = capture.read(start)
+        first, barrier, last = changes.segments
+        members = next(c for c in first if c.entity == "Member")
+        assert sorted(r["id"] for r in members.upserts.to_pylist()) == [2, 20]
+        assert members.deletes.to_pylist() == [{"id": 1}]
+        assert isinstance(barrier, Truncate) and barrier.entities == ["Visit"]
+        assert [c.upserts.to_pylist() for c in last] == [
+            [{"memberId": 3, "day": dt.date(2024, 2, 2), "minutes": 2}]
+        ]
+        assert changes.counts == {
+            ("Visit", "delete"): 2,
+            ("Member", "update"): 2,
+            ("Visit", "insert"): 2,
+            ("Visit", "truncate"): 1,
+        }
+        assert barrier.position <= changes.end_position
+    finally:
+        capture.teardown()
+
+
+def test_unchanged_toasted_value_is_completed_from_the_old_image(pg_url: str) -> None:
+    writer, capture, start = prepared(pg_url, members=2)
+    try:
+        big = secrets.token_hex(20_000)  # incompressible: stored out of line (TOAST)
+        writer.update("Member", {"id": 1}, {"note": big})
+        writer.commit()
+        position = capture.read(start).end_position
+        writer.update("Member", {"id": 1}, {"score": 1.5})  # the note is not in the new tuple
+        writer.commit()
+        changes = capture.read(position)
+        (row,) = changes.segments[0][0].upserts.to_pylist()
+        assert row["note"] == big and row["score"] == 1.5
+    finally:
+        capture.teardown()
+
+
+def test_uncommitted_transactions_come_when_they_commit(pg_url: str) -> None:
+    writer, capture, start = prepared(pg_url, members=1)
+    try:
+        slow = psycopg.connect(pg_url)
+        slow.execute("INSERT INTO plans (id, name, price) VALUES (10, 'slow', 1)")
+        writer.insert("Plan", plan_row(11, random.Random(1)))
+        writer.commit()
+        first = capture.read(start)
+        assert [r["id"] for r in first.segments[0][0].upserts.to_pylist()] == [11]
+        slow.commit()
+        second = capture.read(first.end_position)
+        assert [r["id"] for r in second.segments[0][0].upserts.to_pylist()] == [10]
+        assert second.end_position > first.end_position
+        slow.close()
+    finally:
+        capture.teardown()
+
+
+def test_lag_reports_pending_changes_bytes_and_age(pg_url: str, monkeypatch) -> None:
+    writer, capture, start = prepared(pg_url, members=1)
+    try:
+        assert capture.lag(start).pending_changes == 0
+        for i in range(10, 40):
+            writer.insert("Plan", plan_row(i, random.Random(i)))
+            writer.commit()
+        time.sleep(0.2)
+        lag = capture.lag(start)
+        assert lag.pending_changes == 30
+        assert lag.pending_bytes > 30 * 50
+        assert 0.2 <= lag.seconds_behind < 60
+        # beyond the counting limit the count is extrapolated from the WAL bytes
+        monkeypatch.setattr(PgOutputCapture, "LAG_PEEK_LIMIT", 30)
+        assert 20 <= capture.lag(start).pending_changes <= 60
+        monkeypatch.undo()
+        changes = capture.read(start)
+        capture.acknowledge(changes.end_position)
+        after = capture.lag(changes.end_position)
+        assert (after.pending_changes, after.seconds_behind) == (0, 0.0)
+    finally:
+        capture.teardown()
+
+
+def test_quiet_tables_let_the_slot_move_past_other_writes(pg_url: str) -> None:
+    writer, capture, start = prepared(pg_url, members=1)
+    try:
+        writer.run("CREATE TABLE other (id int primary key)")
+        writer.run("INSERT INTO other SELECT generate_series(1, 1000)")
+        writer.commit()
+        changes = capture.read(start)
+        assert changes.is_empty and changes.end_position > start
+        capture.acknowledge(changes.end_position)
+        capture.check(changes.end_position)
+    finally:
+        capture.teardown()
+
+
+def test_check_detects_a_dropped_or_advanced_slot(pg_url: str) -> None:
+    writer, capture, start = prepared(pg_url, members=1)
+    try:
+        writer.insert("Plan", plan_row(9, random.Random(9)))
+        writer.commit()
+        capture.check(start)
+        changes = capture.read(start)
+        admin = psycopg.connect(pg_url, autocommit=True)
+        admin.execute(
+            "SELECT pg_replication_slot_advance('mostaframe_shop', %s::pg_lsn)",
+            (lsn_text(changes.end_position),),
+        )
+        with pytest.raises(
+            ReplicationError,
+            match=r"replication slot mostaframe_shop on postgresql://postgres@127\.0\.0\.1:5432/"
+            rf"mf_\w+ is ahead of the checkpoint \(slot at {lsn_text(changes.end_position)}, "
+            rf"checkpoint {lsn_text(start)}\): someone consumed or advanced it; re-snapshot "
+            r"with rule\.resync\(\)",
+        ):
+            capture.check(start)
+        with pytest.raises(ReplicationError, match="is ahead of the checkpoint"):
+            capture.read(start)
+        admin.execute("SELECT pg_drop_replication_slot('mostaframe_shop')")
+        with pytest.raises(
+            ReplicationError,
+            match=rf"replication slot mostaframe_shop on .* is gone: changes after checkpoint "
+            rf"{lsn_text(changes.end_position)} are lost; re-snapshot with rule\.resync\(\)",
+        ):
+            capture.check(changes.end_position)
+        admin.close()
+    finally:
+        capture.teardown()
+
+
+def test_teardown_removes_slot_publication_and_restores_replica_identity(pg_url: str) -> None:
+    writer = SourceWriter(pg_url)
+    writer.create_tables()
+    writer.run("ALTER TABLE visits REPLICA IDENTITY FULL")  # the user's own choice: kept
+    writer.commit()
+    capture = make_capture(pg_url, rule="Gym → Lite!")
+    capture.setup()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT slot_name, plugin FROM pg_replication_slots").fetchall() == [
+            ("mostaframe_gym_lite", "pgoutput")
+        ]
+        assert conn.execute(
+            "SELECT relname, relreplident FROM pg_class WHERE relname IN "
+            "('plans', 'members', 'visits') ORDER BY relname"
+        ).fetchall() == [("members", "f"), ("plans", "f"), ("visits", "f")]
+    capture.teardown()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_replication_slots").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM pg_publication").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT relname, relreplident FROM pg_class WHERE relname IN "
+            "('plans', 'members', 'visits') ORDER BY relname"
+        ).fetchall() == [("members", "d"), ("plans", "d"), ("visits", "f")]
+    capture.teardown()  # twice is fine
+
+
+def test_bad_configuration_names_what_to_change(pg_url: str, monkeypatch) -> None:
+    writer = SourceWriter(pg_url)
+    writer.create_tables()
+    writer.run("CREATE TABLE nokey (a int, b int)")
+    writer.run("DROP ROLE IF EXISTS mf_capture_plain")
+    writer.run("CREATE ROLE mf_capture_plain LOGIN")
+    writer.run("DROP ROLE IF EXISTS mf_capture_repl")
+    writer.run("CREATE ROLE mf_capture_repl LOGIN REPLICATION")
+    writer.commit()
+    try:
+        loose = Entity("Loose", table="nokey", fields=[Field("a", "int")], primary_key=["a"])
+        with pytest.raises(
+            ReplicationError,
+            match=r"entity Loose \(table nokey\) has no primary key; add one or exclude it",
+        ):
+            make_capture(pg_url, schema=Schema([loose])).setup()
+        ghost = Entity("Ghost", table="ghosts", fields=[Field("id", "int")], primary_key=["id"])
+        with pytest.raises(ReplicationError, match="entity Ghost: table ghosts not found on"):
+            make_capture(pg_url, schema=Schema([ghost])).setup()
+        plain = pg_url.replace("postgres@", "mf_capture_plain@")
+        with pytest.raises(
+            ReplicationError,
+            match=r"role mf_capture_plain on .* lacks the REPLICATION attribute .* "
+            r"ALTER ROLE \"mf_capture_plain\" REPLICATION as a superuser, or use "
+            r"method='triggers'",
+        ):
+            make_capture(plain).setup()
+        repl = pg_url.replace("postgres@", "mf_capture_repl@")
+        with pytest.raises(
+            ReplicationError,
+            match=r"role mf_capture_repl does not own table public\.plans \(entity Plan\)",
+        ):
+            make_capture(repl).setup()
+        real_query = PgOutputCapture._query
+
+        def replica_level(self, sql, params=None):
+            return [("replica",)] if sql == "SHOW wal_level" else real_query(self, sql, params)
+
+        monkeypatch.setattr(PgOutputCapture, "_query", replica_level)
+        with pytest.raises(
+            ReplicationError,
+            match=r"wal_level is replica on postgresql://postgres@.*; set wal_level=logical "
+            r"\(ALTER SYSTEM SET wal_level = logical; restart PostgreSQL\) or use "
+            r"method='triggers'",
+        ):
+            make_capture(pg_url).setup()
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute("DROP ROLE mf_capture_plain")
+            conn.execute("DROP ROLE mf_capture_repl")
+
+
+def test_choose_capture_picks_pgoutput_for_logical_postgres(pg_url: str, sqlite_url: str) -> None:
+    assert choose_capture(pg_url) is CAPTURES["pgoutput"]
+    assert choose_capture(pg_url, "triggers") is CAPTURES["triggers"]
+    assert choose_capture(sqlite_url) is CAPTURES["triggers"]
+    assert sorted(CAPTURES) == ["pgoutput", "triggers"]
+    with pytest.raises(
+        ReplicationError, match=r"unknown capture method 'trigger'; did you mean 'triggers'\?"
+    ):
+        choose_capture(pg_url, "trigger")
+    with pytest.raises(ReplicationError, match="capture method 'pgoutput' does not support sqlite"):
+        choose_capture(sqlite_url, "pgoutput")
+
+
+def test_other_messages_are_ignored_and_malformed_streams_are_refused(pg_url: str) -> None:
+    writer, capture, _ = prepared(pg_url, members=1)
+    try:
+        writer.run("SELECT pg_logical_emit_message(true, 'mostaframe-test', 'hello')")
+        writer.insert("Plan", plan_row(7, random.Random(7)))
+        writer.commit()
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            payloads = [
+                bytes(r[0])
+                for r in conn.execute(
+                    "SELECT data FROM pg_logical_slot_peek_binary_changes('mostaframe_shop', NULL, "
+                    "NULL, 'proto_version', '1', 'publication_names', 'mostaframe_shop')"
+                )
+            ]
+        kinds = [p[:1] for p in payloads]
+        assert kinds == [b"B", b"R", b"I", b"C"]
+        relation = parse_relation(payloads[1])
+        assert (relation.namespace, relation.name, relation.replica_identity) == (
+            "public",
+            "plans",
+            "f",
+        )
+        assert relation.columns == ["id", "name", "price", "seats"]
+        # a Type and an Origin message inside the transaction change nothing
+        type_message = b"Y" + (16385).to_bytes(4, "big") + b"public\0mood\0"
+        origin = b"O" + (0).to_bytes(8, "big") + b"upstream\0"
+        chunk = decode(Messages.from_payloads([payloads[0], origin, type_message, *payloads[1:]]))
+        assert chunk.transactions == 1 and len(chunk.rows) == 1 and len(chunk.rows[0]) == 1
+        with pytest.raises(DecodeError, match="unknown pgoutput message 'Z'"):
+            decode(Messages.from_payloads([payloads[0], b"Z", *payloads[1:]]))
+        with pytest.raises(DecodeError, match="does not end with the message"):
+            decode(Messages.from_payloads([*payloads[:2], payloads[2] + b"x", payloads[3]]))
+        with pytest.raises(DecodeError, match="do not pair up"):
+            decode(Messages.from_payloads(payloads[:3]))
+    finally:
+        capture.teardown()
+
+
+def test_lsn_text_round_trip() -> None:
+    for value in (0, 1, 0x16B374D48, 2**40 + 7):
+        assert lsn_int(lsn_text(value)) == value
+    assert lsn_text(0x16B374D48) == "1/6B374D48"
+
+
+def test_decoded_values_match_a_direct_read_for_many_rows(pg_url: str) -> None:
+    """A bigger insert/update/delete mix through the vectorised path, against the table."""
+    writer = SourceWriter(pg_url)
+    writer.create_tables()
+    for i in range(1, 6):
+        writer.insert("Plan", plan_row(i, random.Random(i)))
+    writer.commit()
+    capture = make_capture(pg_url)
+    start = capture.setup()
+    try:
+        rng = random.Random(42)
+        for i in range(1, 1501):
+            writer.insert("Member", member_row(i, rng))
+        writer.commit()
+        writer.run("UPDATE members SET score = score * 2, note = 'x' WHERE id % 3 = 0")
+        writer.run("DELETE FROM members WHERE id % 10 = 0")
+        writer.commit()
+        replica = Replica({name: {} for name in ("Plan", "Member", "Visit")})
+        replica.rows["Plan"] = read_source(pg_url)["Plan"]
+        sets, _ = drain(capture, start, max_changes=700)
+        for changes in sets:
+            replica.apply(changes)
+        assert_same(replica.rows, read_source(pg_url))
+        assert sum(c.counts.get(("Member", "insert"), 0) for c in sets) == 1500
+        assert np.all(np.diff([c.end_position for c in sets]) > 0)
+    finally:
+        capture.teardown()
