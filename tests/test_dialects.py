@@ -69,8 +69,8 @@ KINDS = [
 @pytest.mark.parametrize("row", KINDS, ids=[f"{r[0].kind}-{i}" for i, r in enumerate(KINDS)])
 def test_type_map(dialect: str, row: tuple) -> None:
     field, *expected = row
-    # MySQL: a provider-less model keeps Prisma's VARCHAR(191) for plain strings
-    provider = None if dialect == "mysql" else "postgresql"
+    # MySQL: Prisma's VARCHAR(191) for plain strings of a model written for MySQL
+    provider = "mysql" if dialect == "mysql" else "postgresql"
     assert compiled(dialect, field, provider) == expected[DIALECTS.index(dialect)]
 
 
@@ -217,6 +217,18 @@ class TestMySQL:
         schema = Schema([Entity("T", fields=[text, key])], provider="postgresql")
         assert type(self.dialect.column_type(text, schema)).__name__ == "LONGTEXT"
         assert str(self.dialect.column_type(key, schema)) == "VARCHAR(191)"
+
+    def test_model_without_provider(self) -> None:
+        # e.g. loaded from entities.json: unambiguous natives are used, ambiguous ones are not
+        assert compiled(
+            "mysql", Field("f", "string", native=NativeType("VarChar", ["9"])), None
+        ) == ("VARCHAR(9)")
+        stamp = Field("f", "datetime", precision=6, native=NativeType("Timestamp", ["6"]))
+        assert compiled("mysql", stamp, None) == "DATETIME(6)"
+        assert (
+            compiled("mysql", Field("f", "string", native=NativeType("Text")), None) == "LONGTEXT"
+        )
+        assert compiled("mysql", Field("f", "string"), None) == "LONGTEXT"
 
     def test_now_matches_the_column_precision(self) -> None:
         assert self.dialect.now_sql(Field("f", "datetime")) == "CURRENT_TIMESTAMP(3)"

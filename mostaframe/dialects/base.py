@@ -204,8 +204,13 @@ class Dialect:
     #: warning rather than emitted as SQL the database would reject.
     EXPRESSIONS: ClassVar[dict[str, str]] = {}
 
-    #: Prisma datasource providers whose ``dbgenerated`` expressions this dialect runs as is.
+    #: Prisma datasource providers whose native types and ``dbgenerated`` expressions this
+    #: dialect uses as written.
     PROVIDERS: ClassVar[tuple[str, ...]] = ()
+
+    #: native type names (lower case) that another provider uses with another meaning: not
+    #: trusted when a model does not name its provider
+    AMBIGUOUS_NATIVES: ClassVar[frozenset[str]] = frozenset()
 
     # ── identifiers ────────────────────────────────────────────────────────────────────────
 
@@ -290,15 +295,25 @@ class Dialect:
         return next((e for e in schema.entities if any(f is field for f in e.fields)), None)
 
     def _native_type(self, field: Field, schema: Schema) -> sa.types.TypeEngine | None:
-        # a native type is only trusted when the model was written for this database:
-        # @db.Timestamp means "without time zone" on PostgreSQL but a 2038-limited type on MySQL
-        if field.native is None or not self.accepts_natives_of(schema):
+        if field.native is None or not self.honours_native(field.native.name, schema):
             return None
         factory = self.NATIVE_TYPES.get(field.native.name.lower())
         return factory(native_args(field)) if factory else None
 
+    def honours_native(self, name: str, schema: Schema) -> bool:
+        """True when the native type ``name`` of a field of ``schema`` is used as written.
+
+        A native type is trusted when the model was written for this database: @db.Timestamp
+        means "without time zone" on PostgreSQL but a 2038-limited type on MySQL. When the
+        model does not say (``provider`` None, e.g. loaded from entities.json), names another
+        database spells the same way with another meaning (:attr:`AMBIGUOUS_NATIVES`) are not.
+        """
+        if schema.provider is None:
+            return name.lower() not in self.AMBIGUOUS_NATIVES
+        return schema.provider.lower() in self.PROVIDERS
+
     def accepts_natives_of(self, schema: Schema) -> bool:
-        """True when ``schema``'s native types (``@db.*``) are meant for this dialect."""
+        """True when ``schema`` was written for this dialect (or does not say)."""
         return schema.provider is None or schema.provider.lower() in self.PROVIDERS
 
     def enum_type(self, enum: Enum, field: Field) -> sa.types.TypeEngine:
@@ -314,7 +329,11 @@ class Dialect:
         return []
 
     def list_type(self, base: sa.types.TypeEngine, field: Field) -> sa.types.TypeEngine:
-        """Column type of a scalar list: JSON text where the dialect has no arrays."""
+        """Column type of a scalar list: an array, or JSON where the dialect has no arrays."""
+        if self.supports_arrays:
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return ARRAY(base)
         return self.TYPE_MAP["json"](field)
 
     # ── defaults and autoincrement ────────────────────────────────────────────────────────

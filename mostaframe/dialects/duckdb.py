@@ -126,9 +126,6 @@ class DuckDBDialect(Dialect):
     def drop_enum_statements(self, enum: Enum) -> list[str]:
         return [f"DROP TYPE IF EXISTS {self.quote(enum.type_name)}"]
 
-    def list_type(self, base: sa.types.TypeEngine, field: Field) -> sa.types.TypeEngine:
-        return pg.ARRAY(base)
-
     def sequence_name(self, entity: Entity, field: Field) -> str:
         """Sequence that numbers an autoincrement column (PostgreSQL's SERIAL naming)."""
         return self.constraint_name(entity.table, [field.column], "seq")

@@ -76,6 +76,9 @@ class MySQLDialect(Dialect):
     # MySQL names the primary key PRIMARY whatever it is given
     named_primary_key = False
     PROVIDERS = ("mysql", "mariadb")
+    # PostgreSQL's Timestamp has no 2038 limit and no zone conversion, its Text no 64 KB limit,
+    # its Bit(n) is a bit string, not a boolean
+    AMBIGUOUS_NATIVES = frozenset({"timestamp", "text", "bit"})
     foreign_keys_create_indexes = True
     reflected_time_precision = 0
     charset = "utf8mb4"
@@ -186,13 +189,17 @@ class MySQLDialect(Dialect):
         self, field: Field, schema: Schema, entity: Entity | None = None
     ) -> sa.types.TypeEngine:
         # Prisma's VARCHAR(191) fits models written for MySQL. A string of unbounded length
-        # from another database (PostgreSQL TEXT, @db.Text) would be cut at 191 characters, so
-        # it becomes LONGTEXT — unless the column must be indexed, which LONGTEXT cannot be.
+        # from anywhere else (PostgreSQL TEXT, @db.Text, a model that does not name its
+        # database) would be cut at 191 characters, so it becomes LONGTEXT — unless the column
+        # must be indexed, which LONGTEXT cannot be.
+        native_used = field.native is not None and self.honours_native(field.native.name, schema)
+        written_for_mysql = (schema.provider or "").lower() in self.PROVIDERS
         if (
             field.kind == "string"
             and not field.list
             and field_length(field) is None
-            and not self.accepts_natives_of(schema)
+            and not native_used
+            and not written_for_mysql
         ):
             owner = entity or self.owner(schema, field)
             if owner is None or not self.is_key_column(owner, field):

@@ -67,6 +67,8 @@ class PostgresDialect(Dialect):
     supports_arrays = True
     supports_schemas = True
     PROVIDERS = ("postgresql", "postgres", "cockroachdb")
+    # MySQL's Bit(1) is Prisma's Boolean, PostgreSQL's BIT(1) a bit string
+    AMBIGUOUS_NATIVES = frozenset({"bit"})
     reflected_time_precision = 6  # timestamp / time without (p) keep microseconds
 
     REFLECTED_NATIVE: ClassVar[dict[str, str]] = {
@@ -164,9 +166,6 @@ class PostgresDialect(Dialect):
     ) -> dict[str, list[str]]:
         enums = sa.inspect(connection).get_enums(schema=schema_name or None)
         return {enum["name"]: list(enum["labels"]) for enum in enums}
-
-    def list_type(self, base: sa.types.TypeEngine, field: Field) -> sa.types.TypeEngine:
-        return pg.ARRAY(base)
 
     def autoincrement(
         self, entity: Entity, field: Field
