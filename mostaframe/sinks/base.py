@@ -321,6 +321,11 @@ class _ErrorContext:
     ) -> bool:
         if error is None or not isinstance(error, Exception):
             return False
+        if isinstance(error, SinkError) and not error.message.startswith(self.sink.description):
+            # raised deep in a value renderer: say which destination it is about
+            raise SinkError(
+                f"{self.sink.where(self.step)}: {error.message}", hint=error.hint
+            ) from error
         if isinstance(error, MostaframeError):
             return False
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -212,7 +212,42 @@ class SqlDumpSink(FileSink):
                     self._late.append(f"{statement};")  # after the data: cycles load freely
                 else:
                     lines.append(f"{statement};\n")
+            if dialect == "postgres":
+                lines += self._postpone_foreign_keys()
         return lines
+
+    def _postpone_foreign_keys(self) -> list[str]:
+        """PostgreSQL checks foreign keys at the end of each INSERT and only a superuser can
+        switch them off, so (like pg_dump) the dump drops the inline ones right after CREATE
+        TABLE and adds them back after the data: rows load in any order, self references and
+        all, and every constraint is validated once at the end."""
+        from sqlalchemy.schema import AddConstraint
+
+        from ..ddl import sqlalchemy_metadata
+        from ..dialects import get_dialect
+
+        assert self.schema is not None
+        dialect = get_dialect("postgres")
+        compiler = dialect.sqlalchemy_dialect()
+        drops: list[str] = []
+        adds: list[str] = []
+        for table in sqlalchemy_metadata(self.schema, dialect, self.entities).sorted_tables:
+            name = self.quote(table.name)
+            qualified = f"{self.quote(table.schema)}.{name}" if table.schema else name
+            for constraint in sorted(table.foreign_key_constraints, key=lambda c: str(c.name)):
+                if constraint.use_alter:
+                    continue  # already after the data (it closes a cycle)
+                drops.append(
+                    f"ALTER TABLE {qualified} DROP CONSTRAINT IF EXISTS {self.quote(str(constraint.name))};"
+                )
+                compiled = str(AddConstraint(constraint).compile(dialect=compiler)).strip()
+                adds.append(" ".join(compiled.split()) + ";")
+        if drops:
+            drops.insert(
+                0, _comment("foreign keys come back after the data (rows load in any order)")
+            )
+        self._late = adds + self._late
+        return drops
 
     def _open(self, entity: Entity) -> None:
         assert self._handle is not None
