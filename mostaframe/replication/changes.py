@@ -214,8 +214,6 @@ def collapse_entity(changes: list[EntityChanges]) -> EntityChanges:
     Raises:
         ReplicationError: the parts belong to different entities or have different schemas.
     """
-    import pyarrow.compute as pc
-
     if not changes:
         raise ReplicationError("collapse_entity needs at least one EntityChanges")
     first = changes[0]
@@ -225,63 +223,38 @@ def collapse_entity(changes: list[EntityChanges]) -> EntityChanges:
     keys = first.key_columns
     upserts = pa.Table.from_batches([c.upserts for c in changes], schema=first.upserts.schema)
     deletes = pa.Table.from_batches([c.deletes for c in changes], schema=first.deletes.schema)
-    up_positions = _concat_int64([c.upsert_positions for c in changes])
-    del_positions = _concat_int64([c.delete_positions for c in changes])
-    n_up, n_del = upserts.num_rows, deletes.num_rows
-    if n_up + n_del == 0:
-        return EntityChanges(
-            first.entity,
-            pa.RecordBatch.from_pylist([], schema=first.upserts.schema),
-            up_positions,
-            pa.RecordBatch.from_pylist([], schema=first.deletes.schema),
-            del_positions,
-        )
-    # sequence = rank in input order (part by part, upserts then deletes inside a part); the
-    # stable sort by (position, sequence) is the change order, and the last row per key wins
-    up_seq, del_seq, offset = [], [], 0
+    n_up = upserts.num_rows
+    positions = np.concatenate(
+        [_int64(c.upsert_positions) for c in changes]
+        + [_int64(c.delete_positions) for c in changes]
+    )
+    # input sequence: part by part, its upserts then its deletes; rows in [upserts…, deletes…]
+    sequence = np.empty(len(positions), dtype=np.int64)
+    up_at, del_at, rank = 0, n_up, 0
     for c in changes:
-        up_seq.append(pa.array(range(offset, offset + c.upserts.num_rows), pa.int64()))
-        offset += c.upserts.num_rows
-        del_seq.append(pa.array(range(offset, offset + c.deletes.num_rows), pa.int64()))
-        offset += c.deletes.num_rows
-    combined = pa.table(
-        {
-            **{k: pa.chunked_array([upserts[k], deletes[k]]) for k in keys},
-            "__position": pa.chunked_array([up_positions, del_positions], pa.int64()),
-            "__sequence": pa.chunked_array(up_seq + del_seq, pa.int64()),
-            "__row": pa.chunked_array(
-                [pa.array(range(n_up), pa.int64()), pa.array(range(n_del), pa.int64())]
-            ),
-            "__is_delete": pa.chunked_array(
-                [pa.array([False] * n_up), pa.array([True] * n_del)], pa.bool_()
-            ),
-        }
-    )
-    combined = combined.sort_by([("__position", "ascending"), ("__sequence", "ascending")])
-    # ordered (single-threaded) hash aggregation keeps input order, so "last" is the latest change
-    last = combined.group_by(keys, use_threads=False).aggregate(
-        [("__row", "last"), ("__is_delete", "last"), ("__position", "last")]
-    )
-    is_delete = last["__is_delete_last"]
-    survivors_up = last.filter(pc.invert(is_delete)).sort_by("__position_last")
-    survivors_del = last.filter(is_delete).sort_by("__position_last")
-    new_upserts = upserts.take(survivors_up["__row_last"]).combine_chunks()
-    new_deletes = deletes.take(survivors_del["__row_last"]).combine_chunks()
+        u, d = c.upserts.num_rows, c.deletes.num_rows
+        sequence[up_at : up_at + u] = np.arange(rank, rank + u)
+        sequence[del_at : del_at + d] = np.arange(rank + u, rank + u + d)
+        up_at, del_at, rank = up_at + u, del_at + d, rank + u + d
+    order = np.lexsort((sequence, positions))  # change order: position, then input sequence
+    take = pa.array(order)
+    key_values = {
+        k: pa.concat_arrays([upserts[k].combine_chunks(), deletes[k].combine_chunks()]).take(take)
+        for k in keys
+    }
+    rows = order[last_per_key(key_values, len(order))] if len(order) else order
+    up_rows, del_rows = rows[rows < n_up], rows[rows >= n_up] - n_up
     return EntityChanges(
         entity=first.entity,
-        upserts=_one_batch(new_upserts),
-        upsert_positions=survivors_up["__position_last"].combine_chunks(),
-        deletes=_one_batch(new_deletes),
-        delete_positions=survivors_del["__position_last"].combine_chunks(),
+        upserts=_one_batch(upserts.take(pa.array(up_rows, pa.int64()))),
+        upsert_positions=pa.array(positions[up_rows], pa.int64()),
+        deletes=_one_batch(deletes.take(pa.array(del_rows, pa.int64()))),
+        delete_positions=pa.array(positions[n_up + del_rows], pa.int64()),
     )
 
 
-def _concat_int64(arrays: list[pa.Array]) -> pa.Array:
-    return (
-        pa.concat_arrays([a.cast(pa.int64()) for a in arrays])
-        if arrays
-        else pa.array([], pa.int64())
-    )
+def _int64(values: pa.Array) -> np.ndarray:
+    return np.asarray(values.cast(pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _one_batch(table: pa.Table) -> pa.RecordBatch:
