@@ -292,15 +292,18 @@ class _RelationField:
     model: Block
     decl: FieldDecl
     entity: Entity
-    target: str
-    name: str | None  # explicit relation name
-    fields: list[str] | None
-    references: list[str] | None
-    on_delete: str | None
-    on_update: str | None
-    map: str | None
-    attribute: Attribute | None
+    attribute: Attribute | None  # its @relation, if any
     ignored: bool
+    name: str | None = None  # explicit relation name
+    fields: list[str] | None = None
+    references: list[str] | None = None
+    on_delete: str | None = None
+    on_update: str | None = None
+    map: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.decl.type_name
 
 
 class _Builder:
@@ -1255,20 +1258,7 @@ class _Builder:
                 raise self.unknown_attribute(
                     source, attribute, ("relation", "ignore"), f"{where} (a relation field)"
                 )
-        info = _RelationField(
-            block,
-            decl,
-            entity,
-            decl.type_name,
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            relation_attribute,
-            ignored,
-        )
+        info = _RelationField(block, decl, entity, relation_attribute, ignored)
         if relation_attribute is not None:
             args = self.arguments(
                 source,
@@ -1381,13 +1371,12 @@ class _Builder:
             )
         owner = owners[0]
         back = b if owner is a else a
-        for side in (back,):
-            if side.on_delete or side.on_update or side.map:
-                raise self.relation_error(
-                    side,
-                    f"onDelete, onUpdate and map go on the side holding the foreign key "
-                    f"({owner.model.name}.{owner.decl.name})",
-                )
+        if back.on_delete or back.on_update or back.map:
+            raise self.relation_error(
+                back,
+                f"onDelete, onUpdate and map go on the side holding the foreign key "
+                f"({owner.model.name}.{owner.decl.name})",
+            )
         if owner.fields is None or owner.references is None:
             missing = "references" if owner.references is None else "fields"
             raise self.relation_error(
