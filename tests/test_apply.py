@@ -116,7 +116,8 @@ def member_row(i: int, rng: random.Random | None = None, **changes: Any) -> dict
         "joined_at": BASE + dt.timedelta(milliseconds=r.randint(0, 10**10)),
         "birth": maybe(dt.date(1950, 1, 1) + dt.timedelta(days=r.randint(0, 20_000))),
         "wakeup": maybe(dt.time(r.randint(0, 23), r.randint(0, 59), r.randint(0, 59))),
-        "prefs": maybe(json.dumps({"lang": r.choice(["fr", "en"]), "n": r.randint(0, 9)})),
+        # keys in jsonb's order (shorter first): the text survives a PostgreSQL round trip
+        "prefs": maybe(json.dumps({"n": r.randint(0, 9), "lang": r.choice(["fr", "en"])})),
         "avatar": maybe(bytes(r.randint(0, 255) for _ in range(r.randint(0, 8)))),
         "token": maybe(str(uuid.UUID(int=r.getrandbits(128)))),
         "level": r.choice(["BASIC", "PRO", "ELITE"]),
@@ -496,3 +497,34 @@ def test_checkpoint_rows_of_several_rules_are_independent(sqlite_url: str) -> No
         assert read_state(target, "a").position == 5
         assert read_checkpoint(target, "b") == 9
         assert read_checkpoint(target, "c") is None
+
+
+def test_unique_values_moving_between_rows_are_applied(db_url: str) -> None:
+    create_tables(db_url)
+    a, b = member_row(1, email="a@x.org"), member_row(2, email="b@x.org")
+    apply_changes(db_url, SCHEMA, ChangeSet([[changes("Member", [a, b])]], 0, 1), rule="u")
+    # the two members swap e-mails in one ChangeSet: no order of the two upserts is valid
+    swapped = [member_row(1, email="b@x.org"), member_row(2, email="a@x.org")]
+    stats = apply_changes(
+        db_url, SCHEMA, ChangeSet([[changes("Member", swapped, [], 2)]], 1, 2), rule="u"
+    )
+    assert stats.by_entity["Member"]["upsert"] == 2
+    assert read_back(db_url, "Member") == expected(swapped, "Member")
+
+
+def test_replaying_changes_older_than_the_snapshot_converges(db_url: str) -> None:
+    """After a snapshot the target is ahead of the replayed stream: member 5 became 1005 with
+    the same e-mail before the snapshot read it, the stream still starts with member 5."""
+    create_tables(db_url)
+    moved = member_row(1005, email="e@x.org")
+    apply_changes(db_url, SCHEMA, ChangeSet([[changes("Member", [moved])]], 0, 1), rule="s")
+    old = member_row(5, email="e@x.org")
+    first = apply_changes(
+        db_url, SCHEMA, ChangeSet([[changes("Member", [old], [], 2)]], 1, 2), rule="s"
+    )
+    # MySQL's REPLACE removes the stale holder by itself; elsewhere apply does it
+    assert first.by_entity["Member"].get("displaced", 0) == (0 if "mysql" in db_url else 1)
+    apply_changes(
+        db_url, SCHEMA, ChangeSet([[changes("Member", [moved], [{"id": 5}], 3)]], 2, 3), rule="s"
+    )
+    assert read_back(db_url, "Member") == expected([moved], "Member")

@@ -181,6 +181,8 @@ class SourceWriter:
         )
 
     def execute(self, sql: str, params: tuple = ()) -> None:
+        if self.dialect == "postgres":
+            sql = sql.replace("%", "%%")
         self.connection.execute(sql.replace("?", self.mark), params)
 
     def commit(self) -> None:

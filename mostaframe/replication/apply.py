@@ -22,7 +22,7 @@ dialect     how rows are written
 ==========  ===================================================================================
 sqlite      ``executemany`` of ``INSERT … ON CONFLICT (pk) DO UPDATE`` / ``DELETE … WHERE pk=?``
 postgres    COPY into a temporary table, then ``INSERT … SELECT … ON CONFLICT`` / ``DELETE USING``
-mysql       multi-row ``INSERT … ON DUPLICATE KEY UPDATE`` literals; ``DELETE … JOIN`` a temp table
+mysql       multi-row ``REPLACE`` literals (vectorised text); ``DELETE … JOIN`` a temp table
 duckdb      the Arrow batch registered as a view, ``INSERT … ON CONFLICT`` / ``DELETE … USING``
 ==========  ===================================================================================
 
@@ -105,6 +105,16 @@ def timestamp_field(entity: Entity) -> Field:
             hint="add an @updatedAt field to the entity, or use 'source-wins' / 'target-wins'",
         )
     return found
+
+
+def unique_columns(entity: Entity) -> list[list[str]]:
+    """Column groups of the entity's UNIQUE constraints other than the primary key."""
+    keys = [entity.field(name).column for name in entity.primary_key]
+    groups = [[f.column] for f in entity.fields if f.unique]
+    groups += [
+        [entity.field(n).column for n in index.fields] for index in entity.indexes if index.unique
+    ]
+    return [group for group in groups if sorted(group) != sorted(keys)]
 
 
 @dataclass
@@ -298,6 +308,11 @@ class Target(ABC):
         text = str(error).lower()
         return any(word in text for word in ("locked", "busy", "timeout", "connection", "deadlock"))
 
+    def is_unique_violation(self, error: BaseException) -> bool:
+        """Whether ``error`` is a UNIQUE constraint (other than the primary key) refusing a row."""
+        text = str(error).lower()
+        return "unique" in text or "duplicate" in text
+
     def error(
         self, step: str, error: BaseException, entity: Entity | None = None
     ) -> ReplicationError:
@@ -365,6 +380,34 @@ class Target(ABC):
             f"WHERE {self.join_on(entity, 's', self.table(entity))})"
         )
         self.unstage(name)
+
+    def displace(self, entity: Entity, rows: pa.RecordBatch) -> int:
+        """Delete target rows holding a unique value of ``rows`` under another primary key.
+
+        Such a row is stale: the source cannot hold one value under two keys at the position
+        ``rows`` describe, so the row's own change (an update or a delete, in this ChangeSet or
+        a later one when the target is ahead after a snapshot) is still to come and will write
+        it again if it still exists. Returns the rows deleted.
+        """
+        uniques = unique_columns(entity)
+        if not uniques:
+            return 0
+        keys = self.key_columns(entity)
+        wanted = list(dict.fromkeys([*keys, *(c for group in uniques for c in group)]))
+        name = self.stage(entity, _with_index(rows.select(wanted)))
+        table = self.table(entity)
+        q = self.quote
+        same_key = " AND ".join(f"s.{q(c)} = {table}.{q(c)}" for c in keys)
+        deleted = 0
+        for group in uniques:
+            same_value = " AND ".join(f"s.{q(c)} = {table}.{q(c)}" for c in group)
+            count = self.execute(
+                f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {name} s "
+                f"WHERE {same_value} AND NOT ({same_key}))"
+            )
+            deleted += max(count, 0)
+        self.unstage(name)
+        return deleted
 
     def clear(self, entity: Entity) -> None:
         """Remove every row (a TRUNCATE barrier). DELETE, not TRUNCATE: TRUNCATE is not
@@ -436,6 +479,11 @@ class SQLiteTarget(Target):
         except Exception:
             pass
 
+    def is_unique_violation(self, error: BaseException) -> bool:
+        import sqlite3
+
+        return isinstance(error, sqlite3.IntegrityError) and "UNIQUE constraint" in str(error)
+
     def is_transient(self, error: BaseException) -> bool:
         import sqlite3
 
@@ -503,6 +551,11 @@ class PostgresTarget(Target):
             self.connection.rollback()
             return False
 
+    def is_unique_violation(self, error: BaseException) -> bool:
+        import psycopg
+
+        return isinstance(error, psycopg.errors.UniqueViolation)
+
     def is_transient(self, error: BaseException) -> bool:
         import psycopg
 
@@ -553,7 +606,7 @@ class PostgresTarget(Target):
 
 
 class MySQLTarget(Target):
-    """MySQL/MariaDB: multi-row literal INSERT … ON DUPLICATE KEY UPDATE (vectorised text)."""
+    """MySQL/MariaDB: multi-row literal REPLACE statements (vectorised text)."""
 
     dialect = "mysql"
     placeholder = "%s"
@@ -589,6 +642,11 @@ class MySQLTarget(Target):
 
     def begin(self) -> None:
         self.connection.begin()
+
+    def is_unique_violation(self, error: BaseException) -> bool:
+        import pymysql
+
+        return isinstance(error, pymysql.IntegrityError) and error.args[:1] == (1062,)
 
     def is_transient(self, error: BaseException) -> bool:
         import pymysql
@@ -639,14 +697,14 @@ class MySQLTarget(Target):
         self.execute(f"DROP TEMPORARY TABLE IF EXISTS {name}")
 
     def upsert(self, entity: Entity, rows: pa.RecordBatch) -> None:
-        keys = self.key_columns(entity)
-        names = rows.schema.names
-        rest = [c for c in names if c not in keys] or keys[:1]
-        sets = ", ".join(f"{self.quote(c)} = VALUES({self.quote(c)})" for c in rest)
-        cols = ", ".join(self.quote(c) for c in names)
+        # REPLACE, not INSERT … ON DUPLICATE KEY UPDATE: ODKU fires on ANY unique key and would
+        # update the wrong row when a unique value moved between rows; REPLACE deletes every
+        # row the new one conflicts with (see Target.displace for why that is right) and
+        # inserts it. Foreign-key actions do not run: checks are off for this session.
+        cols = ", ".join(self.quote(c) for c in rows.schema.names)
         self._insert(
-            f"INSERT INTO {self.table(entity)} ({cols}) VALUES",
-            f" ON DUPLICATE KEY UPDATE {sets}",
+            f"REPLACE INTO {self.table(entity)} ({cols}) VALUES",
+            "",
             self._literal_rows(entity, rows),
         )
 
@@ -696,7 +754,11 @@ class DuckDBTarget(Target):
                 pass
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        self.connection.execute(sql, list(params))
+        result = self.connection.execute(sql, list(params))
+        # DuckDB reports the rows a DML statement changed as its one result row
+        if sql.lstrip()[:6].upper() in ("DELETE", "UPDATE", "INSERT"):
+            row = result.fetchone()
+            return int(row[0]) if row else -1
         return -1
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -705,6 +767,11 @@ class DuckDBTarget(Target):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return [tuple(row) for row in self.connection.execute(sql, list(params)).fetchall()]
+
+    def is_unique_violation(self, error: BaseException) -> bool:
+        import duckdb
+
+        return isinstance(error, duckdb.ConstraintException) and "unique" in str(error).lower()
 
     def is_transient(self, error: BaseException) -> bool:
         import duckdb
@@ -817,35 +884,65 @@ def apply_changes(
         oldest_commit_time=changeset.oldest_commit_time,
     )
     started = time.perf_counter()
-    context = _Context(connection, schema, rule, conflict_resolution, changeset, stats)
     try:
         try:
-            ensure_state_table(connection)
-            context.step = "begin"
-            connection.begin()
-            for segment in changeset.segments:
-                if isinstance(segment, Truncate):
-                    context.truncate(segment)
-                else:
-                    context.segment(segment)
-            context.step, context.entity = "checkpoint", None
-            lap = time.perf_counter()
-            write_checkpoint(connection, rule, changeset.end_position)
-            stats.lap("checkpoint", lap)
-            context.step = "commit"
-            lap = time.perf_counter()
-            connection.commit()
-            stats.committed_at = datetime.now(UTC)
-            stats.lap("commit", lap)
-        except BaseException as exc:
-            connection.rollback()
-            if isinstance(exc, MostaframeError) or not isinstance(exc, Exception):
-                raise
-            raise connection.error(context.step, exc, context.entity) from exc
+            stats = _apply_once(connection, schema, changeset, rule, conflict_resolution, False)
+        except _UniqueConflict:
+            # a unique value moved between rows: apply again, removing stale holders first
+            stats = _apply_once(connection, schema, changeset, rule, conflict_resolution, True)
     finally:
         if owned:
             connection.close()
     stats.seconds = time.perf_counter() - started
+    return stats
+
+
+class _UniqueConflict(Exception):
+    """A UNIQUE constraint refused an upsert (the transaction was rolled back)."""
+
+
+def _apply_once(
+    connection: Target,
+    schema: Schema,
+    changeset: ChangeSet,
+    rule: str,
+    conflict_resolution: str,
+    displace: bool,
+) -> ApplyStats:
+    stats = ApplyStats(
+        rule,
+        changeset.start_position,
+        changeset.end_position,
+        changes=changeset.changes,
+        oldest_commit_time=changeset.oldest_commit_time,
+    )
+    context = _Context(connection, schema, rule, conflict_resolution, changeset, stats)
+    context.displace = displace
+    try:
+        ensure_state_table(connection)
+        context.step = "begin"
+        connection.begin()
+        for segment in changeset.segments:
+            if isinstance(segment, Truncate):
+                context.truncate(segment)
+            else:
+                context.segment(segment)
+        context.step, context.entity = "checkpoint", None
+        lap = time.perf_counter()
+        write_checkpoint(connection, rule, changeset.end_position)
+        stats.lap("checkpoint", lap)
+        context.step = "commit"
+        lap = time.perf_counter()
+        connection.commit()
+        stats.committed_at = datetime.now(UTC)
+        stats.lap("commit", lap)
+    except BaseException as exc:
+        connection.rollback()
+        if isinstance(exc, MostaframeError) or not isinstance(exc, Exception):
+            raise
+        if not displace and context.step == "upsert" and connection.is_unique_violation(exc):
+            raise _UniqueConflict from exc
+        raise connection.error(context.step, exc, context.entity) from exc
     return stats
 
 
@@ -895,6 +992,7 @@ class _Context:
         self.stats = stats
         self.step = "apply"
         self.entity: Entity | None = None
+        self.displace = False
 
     def truncate(self, barrier: Truncate) -> None:
         from .state import delete_markers
@@ -953,6 +1051,9 @@ class _Context:
                 rows = plan[entity.name][0]
                 if rows.num_rows:
                     self.entity = entity
+                    if self.displace:
+                        displaced = self.target.displace(entity, rows)
+                        self.stats.count(entity.name, "displaced", displaced)
                     self.target.upsert(entity, rows)
                     self.stats.upserted += rows.num_rows
                     self.stats.count(entity.name, "upsert", rows.num_rows)

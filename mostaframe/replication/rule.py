@@ -386,7 +386,7 @@ class ReplicationRule:
             raise target.error("creating the target tables", exc) from exc
 
     def _snapshot(self, target: Target, result: SyncResult) -> None:
-        from .. import copy as copy_data
+        from ..copy import copy as copy_data
 
         result.kind = "snapshot"
         self._create_tables(target)
