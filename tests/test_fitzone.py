@@ -131,6 +131,8 @@ def test_scale_grows_the_high_volume_tables(schema: Schema) -> None:
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(MostaframeError, match="scale must be a positive number"):
         next(fitzone.generate(0))
+    with pytest.raises(MostaframeError, match=r"scale 50 would make about 50 million rows .* ≤ 10"):
+        fitzone.generate(50)
     with pytest.raises(MostaframeError, match="seed must be a non-negative integer, not -1"):
         next(fitzone.generate(0.01, -1))
     with pytest.raises(MostaframeError, match="batch_size must be a positive integer"):

@@ -357,7 +357,7 @@ def waitlist(w: World) -> Columns:
     keep &= unique
     session, member = session[keep], member[keep]
     n = len(session)
-    _, starts, counts = v.segments(session, len(sess["_start"]))
+    _, starts, _ = v.segments(session, len(sess["_start"]))
     position = np.arange(n) - starts[session] + 1  # rows are grouped by session already
     start = sess["_start"][session]
     created = np.clip(
@@ -377,7 +377,6 @@ def waitlist(w: World) -> Columns:
         "_member": member,
         "_notified": np.where(is_notified, notified, -1),
         "_session": session,
-        "_counts": counts,
     }
 
 
