@@ -1,9 +1,10 @@
 """``mostaframe demo``: FitZoneGym end to end in one folder, with a summary that renders itself.
 
 The demo is a list of steps run in order; each returns a :class:`DemoStep` (what it made, how
-many rows, how long it took). Today: import the Prisma schema to ``entities.json``, then
-generate FitZoneGym into an embedded SQLite database. A new step (copies to a SQL dump, JSON,
-Parquet…) is one more function in :data:`STEPS`; the summary shows whatever the steps report.
+many rows, how long it took): import the Prisma schema to ``entities.json``, generate FitZoneGym
+into an embedded SQLite database, then back it up with the copy engine — one read of each entity
+fanned out to a SQLite copy, a SQL dump, a JSON archive and Parquet files under ``backups/``. A
+new step is one more function in :data:`STEPS`; the summary shows whatever the steps report.
 
 Example:
     >>> from mostaframe.demo import run_demo
@@ -175,6 +176,13 @@ class DemoSummary:
         )
 
 
+def _size(path: Path) -> int:
+    """Size of a file, or of every file under a folder."""
+    if path.is_dir():
+        return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+    return path.stat().st_size
+
+
 def human_size(size: int) -> str:
     """``1536`` → ``"1.5 kB"`` (powers of 1024, one decimal)."""
     value = float(size)
@@ -195,6 +203,7 @@ class DemoContext:
     quiet: bool
     schema: Any = None
     rows: dict[str, int] = field(default_factory=dict)
+    report: Any = None
 
 
 def _import_schema(context: DemoContext) -> DemoStep:
@@ -235,15 +244,60 @@ def _generate_into_sqlite(context: DemoContext) -> DemoStep:
     )
 
 
-#: The demo, in order. Copies of the SQLite database to other destinations go here.
-STEPS: tuple[Callable[[DemoContext], DemoStep], ...] = (_import_schema, _generate_into_sqlite)
+#: the backups the demo makes of its database, relative to the demo folder
+BACKUPS = (
+    ("sqlite", "backups/daily.sqlite"),
+    ("sql-dump", "backups/daily.sql"),
+    ("json", "backups/daily.json"),
+    ("parquet", "backups/parquet"),
+)
+
+
+def _copy_to_backups(context: DemoContext) -> DemoStep:
+    from .copy import copy
+    from .errors import MostaframeError
+
+    start = time.perf_counter()
+    # a dump in the SQLite dialect restores with `sqlite3 copy.sqlite < backups/daily.sql`
+    dests = [
+        {"kind": kind, "target": str(context.directory / target), "dialect": "sqlite"}
+        if kind == "sql-dump"
+        else {"kind": kind, "target": str(context.directory / target)}
+        for kind, target in BACKUPS
+    ]
+    report = copy(
+        str(context.directory / DATABASE),
+        dests,
+        schemas=context.schema,
+        mode="replace",
+        quiet=context.quiet,
+    )
+    context.report = report
+    if not report.ok:
+        raise MostaframeError(f"the demo backup did not complete:\n{report}")
+    return DemoStep(
+        "copy to SQLite, SQL dump, JSON, Parquet",
+        [target for _, target in BACKUPS],
+        report.rows_written,
+        "rows written",
+        time.perf_counter() - start,
+    )
+
+
+#: The demo, in order.
+STEPS: tuple[Callable[[DemoContext], DemoStep], ...] = (
+    _import_schema,
+    _generate_into_sqlite,
+    _copy_to_backups,
+)
 
 
 def run_demo(
     directory: str | Path, *, scale: float = 0.1, seed: int = 42, quiet: bool = False
 ) -> DemoSummary:
-    """Generate FitZoneGym into ``<directory>/fitzonegym.sqlite`` and import its Prisma schema to
-    ``<directory>/.mostajs/generated/entities.json``.
+    """Import FitZoneGym's Prisma schema to ``<directory>/.mostajs/generated/entities.json``,
+    generate the data into ``<directory>/fitzonegym.sqlite`` and back it up under
+    ``<directory>/backups/`` (SQLite, SQL dump, JSON, Parquet) with :func:`mostaframe.copy`.
 
     Args:
         directory: working folder (created if missing). Existing demo outputs are replaced.
@@ -275,6 +329,6 @@ def run_demo(
         steps=steps,
         rows=context.rows,
         entities=len(context.schema.entities) if context.schema is not None else 0,
-        files={name: (folder / name).stat().st_size for name in outputs},
+        files={name: _size(folder / name) for name in outputs},
         seconds=time.perf_counter() - start,
     )

@@ -49,12 +49,39 @@ def test_summary_numbers(demo: DemoSummary) -> None:
     assert [step.name for step in demo.steps] == [
         "import Prisma schema → entities.json",
         "generate FitZoneGym into SQLite",
+        "copy to SQLite, SQL dump, JSON, Parquet",
     ]
     assert demo.steps[1].rows == demo.total_rows
-    assert set(demo.files) == {".mostajs/generated/entities.json", "fitzonegym.sqlite"}
+    assert demo.steps[2].rows == 4 * demo.total_rows
+    assert set(demo.files) == {
+        ".mostajs/generated/entities.json",
+        "fitzonegym.sqlite",
+        "backups/daily.sqlite",
+        "backups/daily.sql",
+        "backups/daily.json",
+        "backups/parquet",
+    }
     assert demo.files["fitzonegym.sqlite"] == (demo.directory / "fitzonegym.sqlite").stat().st_size
     assert demo.seconds >= sum(step.seconds for step in demo.steps)
     assert demo.largest(3)[0] == ("check_ins", demo.rows["check_ins"])
+
+
+def test_backups_hold_every_row(demo: DemoSummary) -> None:
+    import pyarrow.parquet as pq
+
+    backups = demo.directory / "backups"
+    restored = backups.parent / "restored.sqlite"
+    with sqlite3.connect(restored) as connection:
+        connection.executescript((backups / "daily.sql").read_text())
+    archive = json.loads((backups / "daily.json").read_text())
+    tables = {e.name: e.table for e in read_schema(demo.entities_json).entities}
+    for database in (backups / "daily.sqlite", restored):
+        with sqlite3.connect(database) as connection:
+            for table, count in demo.rows.items():
+                assert connection.execute(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0] == count
+    assert {tables[name]: len(rows) for name, rows in archive["entities"].items()} == demo.rows
+    for table, count in demo.rows.items():
+        assert pq.read_metadata(backups / "parquet" / f"{table}.parquet").num_rows == count
 
 
 def test_summary_text_lists_the_top_tables_and_the_total(demo: DemoSummary) -> None:
