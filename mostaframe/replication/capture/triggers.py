@@ -32,7 +32,7 @@ from ...schema.arrow import arrow_schema
 from ..changes import ChangeSet, EntityChanges, Truncate, key_schema, last_per_key
 from .base import Capture, Lag
 from .convert import text_to_arrow
-from .trigger_sql import LOG_TABLE, STATE_TABLE, TRIGGER_SQL
+from .trigger_sql import LOG_TABLE, STATE_TABLE, trigger_sql_for
 
 if TYPE_CHECKING:
     from ...schema.model import Entity, Schema
@@ -55,7 +55,7 @@ class TriggerCapture(Capture):
 
     def __init__(self, source_uri: str, schema: Schema, entities: list[Entity], rule: str) -> None:
         super().__init__(source_uri, schema, entities, rule)
-        self.sql = TRIGGER_SQL[self.source.dialect](self.source)
+        self.sql = trigger_sql_for(self.source)
         self._connection: Any = None
 
     # --- connection -------------------------------------------------------------------------
