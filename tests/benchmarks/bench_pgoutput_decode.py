@@ -159,7 +159,6 @@ def main() -> None:
 
         whole_set = timed("decode, one chunk", whole, results)
         timed("decode, 100k chunks", chunked, results)
-        del payloads
 
         def read_loop():
             position, total = start, 0
