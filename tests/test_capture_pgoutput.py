@@ -236,25 +236,32 @@ def test_teardown_removes_slot_publication_and_restores_replica_identity(pg_url:
     writer = SourceWriter(pg_url)
     writer.create_tables()
     writer.run("ALTER TABLE visits REPLICA IDENTITY FULL")  # the user's own choice: kept
+    writer.run("CREATE UNIQUE INDEX plans_name_key ON plans (name)")
+    writer.run("ALTER TABLE plans REPLICA IDENTITY USING INDEX plans_name_key")
     writer.commit()
     capture = make_capture(pg_url, rule="Gym → Lite!")
     capture.setup()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT slot_name, plugin FROM pg_replication_slots").fetchall() == [
-            ("mostaframe_gym_lite", "pgoutput")
-        ]
+        assert conn.execute(
+            "SELECT slot_name, plugin FROM pg_replication_slots WHERE database = current_database()"
+        ).fetchall() == [("mostaframe_gym_lite", "pgoutput")]
         assert conn.execute(
             "SELECT relname, relreplident FROM pg_class WHERE relname IN "
             "('plans', 'members', 'visits') ORDER BY relname"
         ).fetchall() == [("members", "f"), ("plans", "f"), ("visits", "f")]
     capture.teardown()
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT count(*) FROM pg_replication_slots").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()"
+        ).fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM pg_publication").fetchone() == (0,)
         assert conn.execute(
             "SELECT relname, relreplident FROM pg_class WHERE relname IN "
             "('plans', 'members', 'visits') ORDER BY relname"
-        ).fetchall() == [("members", "d"), ("plans", "d"), ("visits", "f")]
+        ).fetchall() == [("members", "d"), ("plans", "i"), ("visits", "f")]
+        assert conn.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indisreplident"
+        ).fetchall() == [("plans_name_key",)]
     capture.teardown()  # twice is fine
 
 

@@ -2,55 +2,28 @@
 
 ``CAPTURES`` maps a method name to its :class:`~.base.Capture` class; :func:`choose_capture`
 picks one for a source: ``pgoutput`` for PostgreSQL with ``wal_level=logical``, ``triggers``
-otherwise. A new method is one new module plus one line in ``_MODULES``.
+otherwise. A new method is one new module plus one line in ``CAPTURES``.
 """
 
 from __future__ import annotations
 
 import difflib
-import importlib
 from typing import TYPE_CHECKING
 
 from ...errors import DatabaseConnectionError, ReplicationError
 from ...secrets import mask_uri, parse_uri
 from .base import Capture, Lag, object_name
+from .pgoutput import PgOutputCapture
+from .triggers import TriggerCapture
 
 if TYPE_CHECKING:
     from ...schema.model import Entity, Schema
 
-_MODULES = {"pgoutput": ("pgoutput", "PgOutputCapture"), "triggers": ("triggers", "TriggerCapture")}
-
-
-class _Registry(dict):
-    """``name → Capture class``, importing each module on first use (keeps imports light)."""
-
-    def __missing__(self, name: str) -> type[Capture]:
-        if name not in _MODULES:
-            close = difflib.get_close_matches(name, list(_MODULES), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ReplicationError(
-                f"unknown capture method {name!r}{hint} (known: {', '.join(sorted(_MODULES))})"
-            )
-        module, attribute = _MODULES[name]
-        cls = getattr(importlib.import_module(f".{module}", __name__), attribute)
-        self[name] = cls
-        return cls
-
-    def __iter__(self):
-        return iter(_MODULES)
-
-    def __len__(self) -> int:
-        return len(_MODULES)
-
-    def __contains__(self, name: object) -> bool:
-        return name in _MODULES
-
-    def keys(self):  # type: ignore[override]
-        return list(_MODULES)
-
-
 #: capture method name → Capture class
-CAPTURES: dict[str, type[Capture]] = _Registry()
+CAPTURES: dict[str, type[Capture]] = {
+    PgOutputCapture.method: PgOutputCapture,
+    TriggerCapture.method: TriggerCapture,
+}
 
 
 def wal_level(source_uri: str) -> str:
@@ -83,12 +56,18 @@ def choose_capture(source_uri: str, method: str | None = None) -> type[Capture]:
     """
     dialect = parse_uri(source_uri).dialect
     if method is not None:
+        if method not in CAPTURES:
+            close = difflib.get_close_matches(method, list(CAPTURES), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ReplicationError(
+                f"unknown capture method {method!r}{hint} (known: {', '.join(sorted(CAPTURES))})"
+            )
         cls = CAPTURES[method]
         if dialect not in cls.dialects:
             raise ReplicationError(
                 f"capture method {method!r} does not support {dialect} sources "
                 f"({mask_uri(source_uri)}); use "
-                + " or ".join(repr(m) for m in _MODULES if dialect in CAPTURES[m].dialects)
+                + " or ".join(repr(m) for m, c in CAPTURES.items() if dialect in c.dialects)
             )
         if method == "pgoutput":
             level = wal_level(source_uri)

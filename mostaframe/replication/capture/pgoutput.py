@@ -252,7 +252,14 @@ class PgOutputCapture(Capture):
                 self._query(f"CREATE PUBLICATION {_quote(self.publication)} FOR TABLE {table_list}")
                 notes = {}
             changed = dict(notes.get("replica_identity", {}))
-            for qualified, (_, _, identity, _, _) in resolved.items():
+            for qualified, (_, oid, identity, _, _) in resolved.items():
+                if identity == "i":  # USING INDEX: remember which one
+                    rows = self._query(
+                        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                        "WHERE i.indrelid = %s AND i.indisreplident",
+                        (oid,),
+                    )
+                    identity = f"i:{rows[0][0]}" if rows else "d"
                 if identity != "f":
                     changed.setdefault(qualified, identity)
                     self._query(f"ALTER TABLE {self._quoted(qualified)} REPLICA IDENTITY FULL")
@@ -480,7 +487,9 @@ class PgOutputCapture(Capture):
                 if still_captured or exists is None:
                     continue
                 clause = {"d": "DEFAULT", "n": "NOTHING"}.get(identity)
-                if clause:  # 'i' (USING INDEX) cannot be restored without the index name
+                if identity.startswith("i:"):
+                    clause = f"USING INDEX {_quote(identity[2:])}"
+                if clause:
                     self._query(f"ALTER TABLE {self._quoted(qualified)} REPLICA IDENTITY {clause}")
         self.close()
 
