@@ -9,6 +9,7 @@ import datetime as dt
 import random
 import secrets
 import time
+from decimal import Decimal
 
 import numpy as np
 import psycopg
@@ -401,3 +402,61 @@ def test_decoded_values_match_a_direct_read_for_many_rows(pg_url: str) -> None:
         assert np.all(np.diff([c.end_position for c in sets]) > 0)
     finally:
         capture.teardown()
+
+
+def test_text_values_convert_through_the_entity_model() -> None:
+    import pyarrow as pa
+
+    from mostaframe.replication.capture.convert import parse_pg_array, text_to_arrow
+
+    entity = Entity("Thing", table="things")
+
+    def convert(values, **field):
+        return text_to_arrow(pa.array(values, pa.string()), Field("c", **field), entity).to_pylist()
+
+    assert convert(["NaN", "Infinity", "-Infinity", "1.5e+300", None], kind="float")[1:] == [
+        float("inf"),
+        float("-inf"),
+        1.5e300,
+        None,
+    ]
+    assert convert(["12.50", "-0.01"], kind="decimal", precision=6, scale=2) == [
+        Decimal("12.50"),
+        Decimal("-0.01"),
+    ]
+    assert convert(
+        ["2024-05-01 12:00:00.5+02", "2024-05-01T10:00:00Z", "2024-05-01 10:00:00"],
+        kind="datetime",
+        timezone=True,
+    ) == [
+        dt.datetime(2024, 5, 1, 10, 0, 0, 500000, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC),
+        dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.UTC),
+    ]
+    assert convert(["01:30:00+02", "23:59:59.999999"], kind="time") == [
+        dt.time(23, 30),
+        dt.time(23, 59, 59, 999999),
+    ]
+    assert convert(["\\x00ff", "\\x", None], kind="bytes") == [b"\x00\xff", b"", None]
+    assert convert(["t", "f", "true", "0", None], kind="boolean") == [
+        True,
+        False,
+        True,
+        False,
+        None,
+    ]
+    assert convert(['{"a b","c\\"d",NULL}', '["x", null]', None], kind="string", list=True) == [
+        ["a b", 'c"d', None],
+        ["x", None],
+        None,
+    ]
+    assert convert(
+        ["[1.10, 2, 12345678901234567.89]"], kind="decimal", precision=20, scale=2, list=True
+    ) == [[Decimal("1.10"), Decimal("2.00"), Decimal("12345678901234567.89")]]
+    assert parse_pg_array("[0:1]={1,2}") == ["1", "2"]
+    with pytest.raises(
+        ReplicationError, match=r"entity Thing, column c: cannot read captured value 'abc' as int"
+    ):
+        convert(["1", "abc"], kind="int")
+    with pytest.raises(ReplicationError, match=r"cannot read captured value '1\.234' as decimal"):
+        convert(["1.234"], kind="decimal", precision=6, scale=2)

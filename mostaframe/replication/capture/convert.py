@@ -169,7 +169,8 @@ def _list_to_arrow(values: pa.Array, field: Field, entity: Entity, target: pa.Da
 
 
 def _parse_json_array(text: str) -> list[str | None]:
-    items = json.loads(text)
+    # numbers keep their text (a float would round a long decimal)
+    items = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
     if not isinstance(items, list):
         raise ValueError(f"not a JSON array: {text[:40]}")
     out: list[str | None] = []
