@@ -379,3 +379,20 @@ def test_source_errors_name_the_table_and_the_fix(pg_url: str) -> None:
     with pytest.raises(SourceError, match=r"entity Customer: table 'customer' does not exist"):
         source.prepare(schema, [schema.entity("Customer")])
     source.close()
+
+
+def test_without_a_schema_file_the_source_is_reflected(tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("mostaframe.schema.reflect")
+    schema = every_kind_schema(wide_decimal=False)
+    data = every_kind_data(schema)
+    database = tmp_path / "app.sqlite"
+    _seed(str(database), schema, data)
+    monkeypatch.chdir(tmp_path)  # no .mostajs/generated/entities.json, no ./entities.json
+    monkeypatch.delenv("MOSTAFRAME_SCHEMAS", raising=False)
+    report = copy(str(database), [{"kind": "parquet", "target": str(tmp_path / "out")}], quiet=True)
+    assert report.ok, str(report)
+    assert sorted((e.table, e.rows) for e in report.entities) == [
+        ("customer", 30),
+        ("everything", 30),
+        ("order", 60),
+    ]

@@ -361,3 +361,27 @@ def test_arrow_source_accepts_polars() -> None:
     frame = pl.DataFrame({"id": [1, 2], "v": ["a", None]})
     batches = list(ArrowSource({"T": frame}).read(entity))
     assert pa.Table.from_batches(batches).to_pylist() == [{"id": 1, "v": "a"}, {"id": 2, "v": None}]
+
+
+def test_mysql_key_ranges_read_every_row_once(mysql_url: str, monkeypatch) -> None:
+    import pymysql
+
+    database = mysql_url.rsplit("/", 1)[1]
+    with pymysql.connect(
+        host="127.0.0.1", user="root", database=database, autocommit=True
+    ) as connection:
+        cursor = connection.cursor()
+        cursor.execute("CREATE TABLE nums (id bigint PRIMARY KEY, v varchar(20))")
+        cursor.executemany(
+            "INSERT INTO nums VALUES (%s, %s)", [(i * 3, f"v{i}") for i in range(1, 3001)]
+        )
+    _, entity = _entity("nums", [Field("id", "bigint"), Field("v", "string")])
+    monkeypatch.setattr(cx_source, "PARALLEL_MIN_ROWS", 0)
+    source = open_source("db", uri=mysql_url)
+    partitions = source._partitions(source.plan(entity))
+    assert partitions == ["`id` < 4501", "`id` >= 4501"]  # min 3, max 9000
+    table = read_all(source, entity, batch_size=500)
+    assert sorted(table.column("id").to_pylist()) == [i * 3 for i in range(1, 3001)]
+    filtered = pa.Table.from_batches(list(source.read(entity, where="v LIKE 'v1%'")))
+    assert filtered.num_rows == 1 + 10 + 100 + 1000
+    source.close()

@@ -418,6 +418,8 @@ class MySQLSource(ConnectorXSource):
                 password=url.password or "",
                 database=url.database,
                 connect_timeout=10,
+                # no open transaction: its metadata locks would block DDL on the source tables
+                autocommit=True,
             )
         except pymysql.Error as exc:
             reason = exc.args[-1] if exc.args else exc

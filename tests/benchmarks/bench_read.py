@@ -33,24 +33,38 @@ def lineitem_entity():
     from mostaframe.schema.model import Entity, Field
 
     decimal = {"kind": "decimal", "precision": 15, "scale": 2}
-    return Entity("Lineitem", table="lineitem", primary_key=["l_orderkey", "l_linenumber"], fields=[
-        Field("l_orderkey", "bigint"), Field("l_partkey", "int"), Field("l_suppkey", "int"),
-        Field("l_linenumber", "int"), Field("l_quantity", **decimal),
-        Field("l_extendedprice", **decimal), Field("l_discount", **decimal),
-        Field("l_tax", **decimal), Field("l_returnflag", "string", length=1),
-        Field("l_linestatus", "string", length=1), Field("l_shipdate", "date"),
-        Field("l_commitdate", "date"), Field("l_receiptdate", "date"),
-        Field("l_shipinstruct", "string", length=25), Field("l_shipmode", "string", length=10),
-        Field("l_comment", "string", length=44),
-    ])
+    return Entity(
+        "Lineitem",
+        table="lineitem",
+        primary_key=["l_orderkey", "l_linenumber"],
+        fields=[
+            Field("l_orderkey", "bigint"),
+            Field("l_partkey", "int"),
+            Field("l_suppkey", "int"),
+            Field("l_linenumber", "int"),
+            Field("l_quantity", **decimal),
+            Field("l_extendedprice", **decimal),
+            Field("l_discount", **decimal),
+            Field("l_tax", **decimal),
+            Field("l_returnflag", "string", length=1),
+            Field("l_linestatus", "string", length=1),
+            Field("l_shipdate", "date"),
+            Field("l_commitdate", "date"),
+            Field("l_receiptdate", "date"),
+            Field("l_shipinstruct", "string", length=25),
+            Field("l_shipmode", "string", length=10),
+            Field("l_comment", "string", length=44),
+        ],
+    )
 
 
 def ensure_table(rows: int) -> str:
     import psycopg
 
     with psycopg.connect(SERVER, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                             (DATABASE,)).fetchone():
+        if not admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)
+        ).fetchone():
             admin.execute(f'CREATE DATABASE "{DATABASE}"')
     url = SERVER.rsplit("/", 1)[0] + f"/{DATABASE}"
     with psycopg.connect(url, autocommit=True) as connection:
@@ -68,14 +82,16 @@ def ensure_table(rows: int) -> str:
                 " l_shipdate date NOT NULL, l_commitdate date NOT NULL,"
                 " l_receiptdate date NOT NULL, l_shipinstruct char(25) NOT NULL,"
                 " l_shipmode char(10) NOT NULL, l_comment varchar(44) NOT NULL,"
-                " PRIMARY KEY (l_orderkey, l_linenumber))")
+                " PRIMARY KEY (l_orderkey, l_linenumber))"
+            )
             connection.execute(
                 "INSERT INTO lineitem SELECT g / 4, (g * 7) % 200000, (g * 13) % 10000, g % 4,"
                 " (g % 50) + 1, ((g % 100000) * 1.37)::numeric(15,2), (g % 11) / 100.0,"
                 " (g % 9) / 100.0, substr('ANR', g % 3 + 1, 1), substr('OF', g % 2 + 1, 1),"
                 " date '1992-01-01' + g % 2500, date '1992-01-01' + g % 2400,"
                 " date '1992-01-01' + g % 2600, 'DELIVER IN PERSON', 'TRUCK', md5(g::text)"
-                f" FROM generate_series(1, {rows}) g")
+                f" FROM generate_series(1, {rows}) g"
+            )
             connection.execute("VACUUM ANALYZE lineitem")
     return url
 
@@ -85,8 +101,9 @@ def time_raw(url: str, batch_size: int) -> tuple[int, float]:
 
     started = time.perf_counter()
     rows = 0
-    for batch in connectorx.read_sql(url, "SELECT * FROM lineitem", return_type="arrow_stream",
-                                     batch_size=batch_size):
+    for batch in connectorx.read_sql(
+        url, "SELECT * FROM lineitem", return_type="arrow_stream", batch_size=batch_size
+    ):
         rows += batch.num_rows
     return rows, time.perf_counter() - started
 
@@ -125,8 +142,10 @@ def main() -> int:
             rows, seconds = run()
             assert rows == args.rows, (name, rows)
             timings[name].append(seconds)
-            print(f"round {round_ + 1} {name:8} {seconds:6.2f}s {rows / seconds / 1e6:5.2f} M rows/s",
-                  file=sys.stderr)
+            print(
+                f"round {round_ + 1} {name:8} {seconds:6.2f}s {rows / seconds / 1e6:5.2f} M rows/s",
+                file=sys.stderr,
+            )
     medians = {name: statistics.median(values) for name, values in timings.items()}
     for name, seconds in medians.items():
         print(f"{name:8} median {seconds:6.2f}s  {args.rows / seconds / 1e6:5.2f} M rows/s")
