@@ -731,3 +731,24 @@ def test_sqlite_epoch_milliseconds_and_text_floats(sqlite_url: str) -> None:
     assert member["joined_at"] == dt.datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
     assert member["score"] == 0.1
     capture.teardown()
+
+
+def test_wide_tables_build_their_image_in_several_json_calls(source_url: str) -> None:
+    """PostgreSQL functions take at most 100 arguments, SQLite json_object 127: a 91-column
+    image is built from several calls and merged."""
+    wide = Entity(
+        "Wide",
+        table="wide",
+        fields=[Field("id", "int")] + [Field(f"c{i}", "int", required=False) for i in range(90)],
+        primary_key=["id"],
+    )
+    schema = Schema([wide])
+    writer = SourceWriter(source_url, schema)
+    writer.create_tables()
+    capture = make_capture(source_url, schema=schema)
+    start = capture.setup()
+    row = {"id": 1, **{f"c{i}": i * 7 if i % 5 else None for i in range(90)}}
+    writer.insert("Wide", row)
+    writer.commit()
+    assert capture.read(start).segments[0][0].upserts.to_pylist() == [row]
+    capture.teardown()
