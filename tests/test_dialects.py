@@ -32,7 +32,13 @@ KINDS = [
     (Field("f", "bigint"), "BIGINT", "BIGINT", "BIGINT", "BIGINT"),
     (Field("f", "float"), "DOUBLE PRECISION", "DOUBLE", "REAL", "DOUBLE"),
     (Field("f", "real"), "REAL", "FLOAT", "REAL", "REAL"),
-    (Field("f", "decimal"), "DECIMAL(65, 30)", "DECIMAL(65, 30)", "DECIMAL(65, 30)", "VARCHAR"),
+    (
+        Field("f", "decimal"),
+        "DECIMAL(65, 30)",
+        "DECIMAL(65, 30)",
+        "DECIMAL_TEXT(65, 30)",
+        "VARCHAR",
+    ),
     (
         Field("f", "decimal", precision=10, scale=2),
         "DECIMAL(10, 2)",
@@ -247,6 +253,13 @@ class TestSQLite:
         entity = Entity("T", fields=[Field("id", "bigint")], primary_key=["id"])
         column_type, flag = self.dialect.autoincrement(entity, entity.field("id"))
         assert (str(column_type), flag) == ("INTEGER", True)
+
+    def test_wide_decimals_keep_their_text(self) -> None:
+        # NUMERIC affinity keeps 15 significant digits; TEXT affinity keeps the value as given
+        assert compiled("sqlite", Field("f", "decimal", precision=15, scale=2)) == "DECIMAL(15, 2)"
+        assert compiled("sqlite", Field("f", "decimal", precision=16, scale=2)) == (
+            "DECIMAL_TEXT(16, 2)"
+        )
 
     def test_uuid_expression_is_translated(self) -> None:
         from mostaframe.schema.model import Default

@@ -9,7 +9,8 @@ smallint    SMALLINT (INTEGER)
 bigint      BIGINT (INTEGER)                                 autoincrement key: INTEGER
 float       REAL (REAL)
 real        REAL (REAL)
-decimal     DECIMAL(p,s) (NUMERIC)                           see docs/type-map.md
+decimal     DECIMAL(p,s) (NUMERIC) when p ≤ 15,              NUMERIC affinity turns text into an
+            else DECIMAL_TEXT(p,s) (TEXT)                    8-byte float: exact only to 15 digits
 boolean     BOOLEAN (NUMERIC)                                stored 0 / 1
 datetime    DATETIME (NUMERIC)                               no time zone, no precision
 date        DATE (NUMERIC)
@@ -34,7 +35,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from .base import Dialect, NativeFactory, TypeFactory, decimal_args
+from ..schema.model import NativeType
+from .base import Dialect, NamedType, NativeFactory, TypeFactory, decimal_args
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect as SQLAlchemyDialect
@@ -59,7 +61,7 @@ class SQLiteDialect(Dialect):
         **Dialect.TYPE_MAP,
         "string": lambda f: sa.TEXT(),
         "float": lambda f: sa.REAL(),
-        "decimal": lambda f: sa.DECIMAL(*decimal_args(f)),
+        "decimal": lambda f: _decimal(*decimal_args(f)),
         "datetime": lambda f: sa.DATETIME(),
         "time": lambda f: sa.TIME(),
         "json": lambda f: sa.TEXT(),
@@ -69,6 +71,7 @@ class SQLiteDialect(Dialect):
 
     # Prisma has no @db.* types for SQLite; these are the declared types reflection reports
     NATIVE_TYPES: ClassVar[dict[str, NativeFactory]] = {
+        "decimal_text": lambda a: _decimal(*a),
         "numeric": lambda a: sa.NUMERIC(*a) if a else sa.NUMERIC(),
         "varchar": lambda a: sa.VARCHAR(*a),
         "char": lambda a: sa.CHAR(*a),
@@ -137,6 +140,7 @@ class SQLiteDialect(Dialect):
                 "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = "
                 + self.string_literal(info.name)
             ).scalar()
+            _exact_decimals(connection, self, info)
             key = info.primary_key.get("constrained_columns") or []
             if sql and len(key) == 1 and re.search(r"\bAUTOINCREMENT\b", sql, re.IGNORECASE):
                 for column in info.columns:
@@ -161,6 +165,38 @@ class SQLiteDialect(Dialect):
         from sqlalchemy.dialects.sqlite.pysqlite import dialect
 
         return dialect(paramstyle="named")
+
+
+#: significant digits an 8-byte float (what NUMERIC affinity stores) keeps exactly
+EXACT_DIGITS = 15
+
+
+def _decimal(precision: int, scale: int = 0) -> sa.types.TypeEngine:
+    """``DECIMAL(p, s)`` while a double holds every value exactly, else ``DECIMAL_TEXT(p, s)``.
+
+    A declared type containing TEXT has TEXT affinity: SQLite keeps the decimal's text as
+    given instead of converting it to REAL, which keeps only 15 significant digits (Prisma's
+    default Decimal(65, 30) would lose most of them). Comparisons are then textual.
+    """
+    if precision <= EXACT_DIGITS:
+        return sa.DECIMAL(precision, scale)
+    return NamedType(
+        f"DECIMAL_TEXT({precision}, {scale})", "decimal", precision=precision, scale=scale
+    )
+
+
+def _exact_decimals(connection: sa.Connection, dialect: SQLiteDialect, info: TableInfo) -> None:
+    """Give ``DECIMAL_TEXT(p, s)`` columns back their decimal type (the inspector sees TEXT)."""
+    rows = connection.exec_driver_sql(f"PRAGMA table_xinfo({dialect.quote(info.name)})").mappings()
+    declared = {row["name"]: str(row["type"] or "") for row in rows}
+    for column in info.columns:
+        match = re.fullmatch(
+            r"DECIMAL_TEXT\((\d+)\s*,\s*(\d+)\)", declared.get(column["name"], ""), re.IGNORECASE
+        )
+        if match:
+            precision, scale = int(match.group(1)), int(match.group(2))
+            column["type"] = sa.DECIMAL(precision, scale)
+            column["native"] = NativeType("DECIMAL_TEXT", [str(precision), str(scale)])
 
 
 DIALECT = SQLiteDialect()

@@ -4,7 +4,7 @@ CREATE TABLE "accounts" (
     "name" TEXT,
     "role" TEXT DEFAULT 'user' NOT NULL,
     "balance" DECIMAL(10, 2) DEFAULT 0 NOT NULL,
-    "ratio" DECIMAL(65, 30),
+    "ratio" DECIMAL_TEXT(65, 30),
     "score" REAL DEFAULT (1.5) NOT NULL,
     "weight" REAL,
     "rank" SMALLINT DEFAULT 0 NOT NULL,
