@@ -714,6 +714,9 @@ def main() -> int:
         "--dlt-rows", type=int, help="rows dlt copies (0 = all; default all below SF1, else 1 M)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the outputs of each case")
+    parser.add_argument(
+        "--prepare", action="store_true", help="only generate and load the data, run no case"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -723,6 +726,13 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
     work = args.work.resolve()
+    if args.prepare:
+        for scale in (args.scale, args.also_scale):
+            if scale is not None:
+                url, rows = ensure_data(scale, work)
+                ensure_entities(url, work / f"sf{scale:g}" / "entities.json")
+                log(f"SF{scale:g}: {rows:,} rows in {url}")
+        return 0
     info = machine()
     started_load = os.getloadavg()
     results = run_scale(args.scale, cases, args, work)
