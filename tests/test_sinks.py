@@ -414,6 +414,7 @@ def read_destination(kind: str, target: str, entity: Entity) -> list[dict[str, A
 
 DESTINATIONS = [
     "postgres",
+    "postgres-text",
     "mysql",
     "sqlite",
     "duckdb",
@@ -426,6 +427,7 @@ DESTINATIONS = [
 #: registered kinds each destination above exercises
 COVERS = {
     "postgres": {"db", "postgres"},
+    "postgres-text": {"postgres"},
     "mysql": {"db", "mysql"},
     "sqlite": {"sqlite"},
     "duckdb": {"duckdb"},
@@ -448,6 +450,8 @@ def destination(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, st
     name = request.param
     if name == "postgres":
         return name, request.getfixturevalue("pg_url"), {}
+    if name == "postgres-text":  # the COPY text format used for column types without encoder
+        return "postgres", request.getfixturevalue("pg_url"), {"copy_format": "text"}
     if name == "mysql":
         return name, request.getfixturevalue("mysql_url"), {}
     if name in ("sqlite", "duckdb"):

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import Location, concatenated, join_columns, json_values
+from .sql_literals import Location, assemble, concatenated, json_cells
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -100,9 +100,7 @@ class JsonSink(FileSink):
         assert self._expected is not None
         fields = entity.fields
         names = [f.name if self.options["keys"] == "field" else f.column for f in fields]
-        keys = [json.dumps(name, ensure_ascii=False) for name in names]
-        # every row is rendered as '<lead>{"k":v,…}<tail>'; see _write for the lead
-        self._pieces = ["{" + keys[0] + ":"] + ["," + key + ":" for key in keys[1:]] + ["}"]
+        self._keys = [json.dumps(name, ensure_ascii=False) + ":" for name in names]
         self._kinds = [f.kind for f in fields]
         if self.ndjson:
             self._handle = self._start_file(Path(self.target) / f"{entity.table}.ndjson")
@@ -117,20 +115,19 @@ class JsonSink(FileSink):
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self._handle is not None and self.entity is not None and self.result is not None
-        values = [
-            json_values(column, Location(self.entity.name, name, self.result.rows), kind=kind)
+        cells = [
+            json_cells(column, Location(self.entity.name, name, self.result.rows), kind=kind)
             for column, name, kind in zip(
                 batch.columns, batch.schema.names, self._kinds, strict=True
             )
         ]
-        pieces = list(self._pieces)
-        if self.ndjson:
-            pieces[-1] += "\n"
-        else:
-            pieces[0] = ",\n" + pieces[0]
-        data = concatenated(join_columns(values, pieces))
+        # every row is '<lead>{"k":v,…}<tail>': NDJSON ends rows with a newline, the archive
+        # starts them with ",\n" (the entity's first row drops that comma below)
+        lead, tail = ("{", "}\n") if self.ndjson else (",\n{", "}")
+        rows = assemble(cells, separator=",", null="null", lead=lead, tail=tail, keys=self._keys)
+        data = concatenated(rows)
         if not self.ndjson and self.result.rows == 0:
-            data = data[1:]  # the entity's first row has no comma before it
+            data = data[1:]
         self._handle.write(data)
         return len(data)
 

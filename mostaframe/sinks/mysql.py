@@ -26,10 +26,10 @@ from .base import DatabaseSink
 from .sql_literals import (
     STYLES,
     Location,
+    assemble,
     concatenated,
-    join_columns,
     offsets_and_data,
-    sql_literals,
+    sql_cells,
 )
 
 if TYPE_CHECKING:
@@ -145,13 +145,11 @@ class MySQLSink(DatabaseSink):
     def render(self, batch: pa.RecordBatch) -> pa.Array:
         """The rows of ``batch`` as ``(v1, v2, …),\\n`` SQL text (MySQL literals)."""
         assert self.entity is not None and self.result is not None
-        literals = [
-            sql_literals(
-                column, STYLES["mysql"], Location(self.entity.name, name, self.result.rows)
-            )
+        cells = [
+            sql_cells(column, STYLES["mysql"], Location(self.entity.name, name, self.result.rows))
             for column, name in zip(batch.columns, batch.schema.names, strict=True)
         ]
-        return join_columns(literals, ["("] + [", "] * (len(literals) - 1) + ["),\n"])
+        return assemble(cells, separator=", ", null="NULL", lead="(", tail="),\n")
 
     def _write(self, batch: pa.RecordBatch) -> int:
         sent = 0

@@ -32,16 +32,19 @@ from ..errors import SinkError
 from .base import DatabaseSink
 from .sql_literals import (
     STYLES,
+    Cells,
     Location,
     apply_escapes,
+    assemble,
     concatenated,
     decimal_text,
     hex_encode,
-    join_columns,
     offsets_and_data,
     pg_array_text,
     refuse_nul,
+    sql_cells,
     timestamp_text,
+    wrap,
 )
 
 if TYPE_CHECKING:
@@ -323,7 +326,7 @@ _COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
 def copy_text_values(array: pa.Array, where: Location) -> pa.Array:
-    """COPY text-format field of every value (``\\N`` for NULL)."""
+    """COPY text-format field of every value (null stays null: the row builder writes ``\\N``)."""
     typ = array.type
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         refuse_nul(array, _PG_TEXT, where)
@@ -333,18 +336,16 @@ def copy_text_values(array: pa.Array, where: Location) -> pa.Array:
     elif pa.types.is_boolean(typ):
         text = pc.if_else(array, "t", "f")
     elif pa.types.is_floating(typ):
-        text = pc.cast(array, pa.string())
-        text = pc.if_else(pc.fill_null(pc.is_nan(array), False), "NaN", text)
-        text = pc.replace_substring(text, "inf", "Infinity")
+        text = sql_cells(array, _PG_TEXT, where).text  # NaN, Infinity, -Infinity
     elif pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
-        text = join_columns([hex_encode(array)], ["\\x", ""])
+        text = wrap(hex_encode(array), "\\x", "")
     elif pa.types.is_timestamp(typ):
         text = timestamp_text(array)
     elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
         text = pg_array_text(array, where)
     else:
         text = pc.cast(array, pa.string())
-    return pc.fill_null(apply_escapes(text, _COPY_ESCAPES), "\\N")
+    return apply_escapes(text, _COPY_ESCAPES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,10 +496,10 @@ class PostgresSink(DatabaseSink):
             count = struct.pack(">h", batch.num_columns)
             return concatenated(pc.binary_join_element_wise(count, *cells, b""))
         fields = [
-            copy_text_values(column, loc) for column, loc in zip(batch.columns, where, strict=True)
+            Cells(copy_text_values(column, loc))
+            for column, loc in zip(batch.columns, where, strict=True)
         ]
-        pieces = [""] + ["\t"] * (len(fields) - 1) + ["\n"]
-        return concatenated(join_columns(fields, pieces))
+        return concatenated(assemble(fields, separator="\t", null="\\N", tail="\n"))
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self.entity is not None

@@ -75,7 +75,7 @@ STYLES: dict[str, LiteralStyle] = {
         bytes_prefix="'\\x",
         bytes_suffix="'::bytea",
         float_quoted=True,
-        nonfinite={"nan": "'NaN'", "inf": "'Infinity'", "-inf": "'-Infinity'"},
+        nonfinite={"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"},
         list_style="array",
     ),
     "mysql": LiteralStyle(
@@ -254,18 +254,28 @@ def base64_encode(array: pa.Array) -> pa.Array:
 def decimal_text(array: pa.Array) -> pa.Array:
     """Plain decimal text with exactly ``scale`` fraction digits (``-0.000001``, never ``1E-6``).
 
-    Arrow's own cast switches to scientific notation for small values; going through the
-    unscaled integer (same buffers read as scale 0) keeps the notation plain and every digit.
+    Arrow's cast is plain whenever the scale is at most 6 (its scientific notation starts at
+    an adjusted exponent below -6); other values that came out in scientific notation are
+    redone from the unscaled integer (the same buffers read as scale 0), digit for digit.
     """
+    scale = array.type.scale
+    text = pc.cast(array, pa.string())
+    if 0 <= scale <= 6:
+        return text
+    scientific = pc.fill_null(pc.match_substring(text, "E"), False)
+    if scale > 0 and not pc.any(scientific).as_py():
+        return text
+    if scale < 0:
+        scientific = pc.is_valid(array)
+    return pc.replace_with_mask(text, scientific, _plain_decimals(pc.filter(array, scientific)))
+
+
+def _plain_decimals(array: pa.Array) -> pa.Array:
     typ = array.type
     scale = typ.scale
-    unscaled_type = (
-        pa.decimal128(typ.precision, 0)
-        if pa.types.is_decimal128(typ)
-        else pa.decimal256(typ.precision, 0)
-    )
+    make = pa.decimal128 if pa.types.is_decimal128(typ) else pa.decimal256
     unscaled = pa.Array.from_buffers(
-        unscaled_type, len(array), array.buffers(), offset=array.offset
+        make(typ.precision, 0), len(array), array.buffers(), offset=array.offset
     )
     digits = pc.cast(unscaled, pa.string())
     if scale <= 0:
@@ -294,8 +304,23 @@ def timestamp_text(array: pa.Array, *, sep: str = " ", utc_suffix: bool = True) 
     return text
 
 
+def wrap(text: pa.Array, left: str, right: str) -> pa.Array:
+    """``left + value + right`` for every value (nulls stay null)."""
+    args: list[object] = [piece for piece in (left,) if piece] + [text]
+    args += [piece for piece in (right,) if piece]
+    return pc.binary_join_element_wise(*args, "") if len(args) > 1 else text
+
+
 def join_columns(columns: Sequence[pa.Array], pieces: Sequence[str]) -> pa.Array:
-    """Row-wise ``pieces[0] + col0 + pieces[1] + col1 + … + pieces[n]`` (no nulls expected)."""
+    """Row-wise ``pieces[0] + col0 + pieces[1] + col1 + … + pieces[n]`` (no nulls expected).
+
+    When the inner pieces are all the same they go in as the join's separator: every scalar
+    argument costs a pass over the rows, the separator does not.
+    """
+    inner = set(pieces[1 : len(columns)])
+    if len(inner) <= 1:
+        joined = pc.binary_join_element_wise(*columns, inner.pop() if inner else "")
+        return wrap(joined, pieces[0], pieces[len(columns)])
     args: list[object] = []
     for piece, column in zip(pieces, columns, strict=False):
         if piece:
@@ -321,10 +346,12 @@ def apply_escapes(text: pa.Array, escapes: tuple[tuple[str, str], ...]) -> pa.Ar
     """Apply ``escapes`` only to the rows that contain one of the needles (usually few)."""
     if not escapes or len(text) == 0:
         return text
-    pattern = "[" + "".join(_regex_class_char(needle) for needle, _ in escapes) + "]"
-    mask = pc.fill_null(pc.match_substring_regex(text, pattern), False)
-    hits = pc.sum(mask).as_py() or 0
-    if hits == 0:
+    if len(escapes) == 1:
+        mask = pc.fill_null(pc.match_substring(text, escapes[0][0]), False)
+    else:
+        pattern = "[" + "".join(_regex_class_char(needle) for needle, _ in escapes) + "]"
+        mask = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    if not pc.any(mask).as_py():
         return text
     subset = pc.filter(text, mask)
     for needle, replacement in escapes:
@@ -335,6 +362,60 @@ def apply_escapes(text: pa.Array, escapes: tuple[tuple[str, str], ...]) -> pa.Ar
 def _regex_class_char(char: str) -> str:
     code = ord(char)
     return f"\\x{{{code:x}}}" if code < 0x20 or char in "\\]^-[" else char
+
+
+# ---------------------------------------------------------------------------------------------
+# cells: a column's values plus the constant text around each of them
+
+
+@dataclass(frozen=True)
+class Cells:
+    """The rendered values of a column (null where the value is null) and the constant text
+    that goes around every non-null one (quotes, ``X'…'``). Keeping that text apart lets
+    :func:`assemble` fold it into the row-building pass instead of copying the column."""
+
+    text: pa.Array
+    left: str = ""
+    right: str = ""
+
+    def finish(self, null: str) -> pa.Array:
+        """Complete literals, ``null`` for nulls."""
+        return pc.fill_null(wrap(self.text, self.left, self.right), null)
+
+
+def assemble(
+    columns: Sequence[Cells],
+    *,
+    separator: str,
+    null: str,
+    lead: str | pa.Array = "",
+    tail: str = "",
+    keys: Sequence[str] | None = None,
+) -> pa.Array:
+    """Row texts ``lead + keys[0] + cell0 + separator + keys[1] + cell1 + … + tail``.
+
+    Args:
+        columns: the rendered columns.
+        separator: between cells.
+        null: literal of a null cell.
+        lead: before each row: a constant, or one text per row (statement starts…).
+        tail: after each row.
+        keys: text before each cell (JSON object keys), or None.
+    """
+    last = len(columns) - 1
+    args: list[pa.Array] = []
+    for index, cells in enumerate(columns):
+        before = (lead if index == 0 and isinstance(lead, str) else "") + (
+            keys[index] if keys else ""
+        )
+        after = tail if index == last else ""
+        text = wrap(cells.text, before + cells.left, cells.right + after)
+        if text.null_count:
+            text = pc.fill_null(text, before + null + after)
+        args.append(text)
+    if not isinstance(lead, str):
+        args[0] = pc.binary_join_element_wise(lead, args[0], "")
+    return pc.binary_join_element_wise(*args, separator)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,67 +435,71 @@ def sql_literals(array: pa.Array, style: LiteralStyle, where: Location | None = 
             naming entity, column and row.
         UnsupportedError: an Arrow type no entity field produces (struct, map…).
     """
+    return sql_cells(array, style, where).finish("NULL")
+
+
+def sql_cells(array: pa.Array, style: LiteralStyle, where: Location | None = None) -> Cells:
+    """Like :func:`sql_literals`, as :class:`Cells` for :func:`assemble`."""
     where = where or Location()
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    text = _sql_values(array, style, where)
-    return pc.fill_null(text, "NULL")
-
-
-def _sql_values(array: pa.Array, style: LiteralStyle, where: Location) -> pa.Array:
     typ = array.type
     if pa.types.is_dictionary(typ):
-        return _sql_values(array.dictionary_decode(), style, where)
+        return sql_cells(array.dictionary_decode(), style, where)
     if pa.types.is_null(typ):
-        return pa.nulls(len(array), pa.string())
+        return Cells(pa.nulls(len(array), pa.string()))
     if pa.types.is_integer(typ):
-        return pc.cast(array, pa.string())
+        return Cells(pc.cast(array, pa.string()))
     if pa.types.is_floating(typ):
-        return _sql_floats(array, style, where)
+        quote = "'" if style.float_quoted else ""
+        return Cells(_sql_floats(array, style, where), quote, quote)
     if pa.types.is_decimal(typ):
-        text = decimal_text(array)
-        return quote_text(text, style) if style.decimal_quoted else text
+        quote = "'" if style.decimal_quoted else ""
+        return Cells(decimal_text(array), quote, quote)
     if pa.types.is_boolean(typ):
-        return pc.if_else(array, style.true, style.false)
+        return Cells(pc.if_else(array, style.true, style.false))
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         return _sql_strings(array, style, where)
-    if (
-        pa.types.is_binary(typ)
-        or pa.types.is_large_binary(typ)
-        or pa.types.is_fixed_size_binary(typ)
-    ):
-        return join_columns([hex_encode(array)], [style.bytes_prefix, style.bytes_suffix])
+    if is_binary(typ):
+        return Cells(hex_encode(array), style.bytes_prefix, style.bytes_suffix)
     if pa.types.is_timestamp(typ):
-        return _quote_plain(timestamp_text(array, utc_suffix=style.tz_suffix))
+        return Cells(timestamp_text(array, utc_suffix=style.tz_suffix), "'", "'")
     if pa.types.is_date(typ) or pa.types.is_time(typ):
-        return _quote_plain(pc.cast(array, pa.string()))
+        return Cells(pc.cast(array, pa.string()), "'", "'")
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
         if style.list_style == "array":
-            return quote_text(pg_array_text(array, where), style)
-        return quote_text(_json_values(array, where, None), style)  # null list → NULL
+            text = pg_array_text(array, where)
+        else:
+            text = _json_cells(array, where, None).finish("null")
+            text = pc.if_else(pc.is_valid(array), text, pa.scalar(None, pa.string()))
+        return Cells(apply_escapes(text, style.escapes), "'", "'")
     raise UnsupportedError(f"{where.describe()}: no SQL literal for Arrow type {typ}")
 
 
-def _quote_plain(text: pa.Array) -> pa.Array:
-    """Quote text known to need no escaping (dates, times, timestamps)."""
-    return join_columns([text], ["'", "'"])
+def is_binary(typ: pa.DataType) -> bool:
+    return (
+        pa.types.is_binary(typ)
+        or pa.types.is_large_binary(typ)
+        or pa.types.is_fixed_size_binary(typ)
+    )
 
 
 def quote_text(text: pa.Array, style: LiteralStyle) -> pa.Array:
     """Escape and single-quote already validated text (nulls stay null)."""
-    return join_columns([apply_escapes(text, style.escapes)], ["'", "'"])
+    return wrap(apply_escapes(text, style.escapes), "'", "'")
 
 
-def _sql_strings(array: pa.Array, style: LiteralStyle, where: Location) -> pa.Array:
+def _sql_strings(array: pa.Array, style: LiteralStyle, where: Location) -> Cells:
     if array.type != pa.string():
         array = array.cast(pa.string())
     has_nul = refuse_nul(array, style, where)
-    quoted = quote_text(array, style)
-    if has_nul is not None and style.nul == "blob":
-        # SQLite's shell reads the dump as C strings: a raw NUL would end the statement
-        blob = join_columns([hex_encode(array.cast(pa.binary()))], ["CAST(X'", "' AS TEXT)"])
-        quoted = replace_where(quoted, has_nul, blob)
-    return quoted
+    escaped = apply_escapes(array, style.escapes)
+    if has_nul is None or style.nul != "blob":
+        return Cells(escaped, "'", "'")
+    # SQLite's shell reads the dump as C strings: a raw NUL would cut the statement short
+    quoted = wrap(escaped, "'", "'")
+    blob = wrap(hex_encode(array.cast(pa.binary())), "CAST(X'", "' AS TEXT)")
+    return Cells(replace_where(quoted, has_nul, blob))
 
 
 def refuse_nul(array: pa.Array, style: LiteralStyle, where: Location) -> pa.Array | None:
@@ -435,17 +520,17 @@ def refuse_nul(array: pa.Array, style: LiteralStyle, where: Location) -> pa.Arra
 def _sql_floats(array: pa.Array, style: LiteralStyle, where: Location) -> pa.Array:
     text = pc.cast(array, pa.string())
     finite = pc.fill_null(pc.is_finite(array), True)
-    if style.float_quoted:
-        text = _quote_plain(text)
     if pc.all(finite).as_py():
         return text
     nan = pc.fill_null(pc.is_nan(array), False)
     positive = pc.greater(array, 0)
-    for name, mask in (
+    infinite = pc.invert(finite)
+    masks = (
         ("nan", nan),
-        ("inf", pc.and_(pc.invert(finite), pc.and_not(positive, nan))),
-        ("-inf", pc.and_(pc.invert(finite), pc.invert(pc.or_(positive, nan)))),
-    ):
+        ("inf", pc.and_(infinite, pc.and_not(positive, nan))),
+        ("-inf", pc.and_(infinite, pc.invert(pc.or_(positive, nan)))),
+    )
+    for name, mask in masks:
         mask = pc.fill_null(mask, False)
         row = first_true(mask)
         if row is None:
@@ -473,30 +558,25 @@ def pg_array_text(array: pa.Array, where: Location) -> pa.Array:
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
         refuse_nul(values, STYLES["postgres"], where)
         escaped = apply_escapes(values.cast(pa.string()), (("\\", "\\\\"), ('"', '\\"')))
-        elements = join_columns([escaped], ['"', '"'])
+        elements = wrap(escaped, '"', '"')
     elif pa.types.is_boolean(typ):
         elements = pc.if_else(values, "t", "f")
     elif pa.types.is_floating(typ):
-        elements = pc.cast(values, pa.string())
-        nan = pc.fill_null(pc.is_nan(values), False)
-        if not pc.all(pc.fill_null(pc.is_finite(values), True)).as_py():
-            elements = pc.if_else(nan, "NaN", elements)
-            elements = pc.replace_substring(elements, "inf", "Infinity")
+        elements = _sql_floats(values, STYLES["postgres"], where)
     elif pa.types.is_decimal(typ):
         elements = decimal_text(values)
     elif pa.types.is_integer(typ):
         elements = pc.cast(values, pa.string())
-    elif pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
-        elements = join_columns([hex_encode(values)], ['"\\\\x', '"'])
+    elif is_binary(typ):
+        elements = wrap(hex_encode(values), '"\\\\x', '"')
     elif pa.types.is_timestamp(typ):
-        elements = join_columns([timestamp_text(values)], ['"', '"'])
+        elements = wrap(timestamp_text(values), '"', '"')
     elif pa.types.is_date(typ) or pa.types.is_time(typ):
-        elements = join_columns([pc.cast(values, pa.string())], ['"', '"'])
+        elements = wrap(pc.cast(values, pa.string()), '"', '"')
     else:
         raise UnsupportedError(f"{where.describe()}: no PostgreSQL array element for {typ}")
-    elements = pc.fill_null(elements, "NULL")
-    lists = _rebuild_lists(array, elements)
-    return join_columns([pc.binary_join(lists, ",")], ["{", "}"])
+    lists = _rebuild_lists(array, pc.fill_null(elements, "NULL"))
+    return wrap(pc.binary_join(lists, ","), "{", "}")
 
 
 def _rebuild_lists(array: pa.Array, elements: pa.Array) -> pa.Array:
@@ -513,7 +593,7 @@ def _rebuild_lists(array: pa.Array, elements: pa.Array) -> pa.Array:
 
 
 def json_strings(array: pa.Array) -> pa.Array:
-    """JSON string literals (quoted, escaped per RFC 8259) of text values."""
+    """JSON string contents (escaped per RFC 8259, without the quotes) of text values."""
     if array.type != pa.string():
         array = array.cast(pa.string())
     escapes: list[tuple[str, str]] = [
@@ -523,14 +603,10 @@ def json_strings(array: pa.Array) -> pa.Array:
         ("\r", "\\r"),
         ("\t", "\\t"),
     ]
-    rare = pc.fill_null(
-        pc.match_substring_regex(array, "[\\x{0}-\\x{8}\\x{b}\\x{c}\\x{e}-\\x{1f}]"), False
-    )
-    if pc.any(rare).as_py():
-        escapes += [
-            (chr(code), f"\\u{code:04x}") for code in range(0x20) if chr(code) not in "\n\r\t"
-        ]
-    return join_columns([apply_escapes(array, tuple(escapes))], ['"', '"'])
+    rare = pc.match_substring_regex(array, "[\\x{0}-\\x{8}\\x{b}\\x{c}\\x{e}-\\x{1f}]")
+    if pc.any(pc.fill_null(rare, False)).as_py():
+        escapes += [(chr(c), f"\\u{c:04x}") for c in range(0x20) if chr(c) not in "\n\r\t"]
+    return apply_escapes(array, tuple(escapes))
 
 
 def json_values(
@@ -542,61 +618,67 @@ def json_values(
     ``Z`` for time-zone-aware), non-finite floats → ``"NaN"`` / ``"Infinity"`` / ``"-Infinity"``,
     ``kind == "json"`` → the JSON text itself, embedded, lists → JSON arrays.
     """
-    where = where or Location()
+    return json_cells(array, where, kind=kind).finish("null")
+
+
+def json_cells(array: pa.Array, where: Location | None = None, *, kind: str | None = None) -> Cells:
+    """Like :func:`json_values`, as :class:`Cells` for :func:`assemble`."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    return pc.fill_null(_json_values(array, where, kind), "null")
+    return _json_cells(array, where or Location(), kind)
 
 
-def _json_values(array: pa.Array, where: Location, kind: str | None) -> pa.Array:
+def _json_cells(array: pa.Array, where: Location, kind: str | None) -> Cells:
     typ = array.type
     if pa.types.is_dictionary(typ):
-        return _json_values(array.dictionary_decode(), where, kind)
+        return _json_cells(array.dictionary_decode(), where, kind)
     if pa.types.is_null(typ):
-        return pa.nulls(len(array), pa.string())
+        return Cells(pa.nulls(len(array), pa.string()))
     if pa.types.is_integer(typ):
-        return pc.cast(array, pa.string())
+        return Cells(pc.cast(array, pa.string()))
     if pa.types.is_floating(typ):
-        text = pc.cast(array, pa.string())
-        if pc.all(pc.fill_null(pc.is_finite(array), True)).as_py():
-            return text
-        nan = pc.fill_null(pc.is_nan(array), False)
-        text = pc.if_else(nan, '"NaN"', text)
-        text = pc.if_else(pc.equal(text, "inf"), '"Infinity"', text)
-        return pc.if_else(pc.equal(text, "-inf"), '"-Infinity"', text)
+        return Cells(_sql_floats(array, _JSON_FLOATS, where))
     if pa.types.is_decimal(typ):
-        return join_columns([decimal_text(array)], ['"', '"'])
+        return Cells(decimal_text(array), '"', '"')
     if pa.types.is_boolean(typ):
-        return pc.if_else(array, "true", "false")
+        return Cells(pc.if_else(array, "true", "false"))
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        return array.cast(pa.string()) if kind == "json" else json_strings(array)
-    if (
-        pa.types.is_binary(typ)
-        or pa.types.is_large_binary(typ)
-        or pa.types.is_fixed_size_binary(typ)
-    ):
-        return join_columns([base64_encode(array)], ['"', '"'])
+        if kind == "json":
+            return Cells(array.cast(pa.string()))
+        return Cells(json_strings(array), '"', '"')
+    if is_binary(typ):
+        return Cells(base64_encode(array), '"', '"')
     if pa.types.is_timestamp(typ):
-        return join_columns([timestamp_text(array, sep="T")], ['"', '"'])
+        return Cells(timestamp_text(array, sep="T"), '"', '"')
     if pa.types.is_date(typ) or pa.types.is_time(typ):
-        return join_columns([pc.cast(array, pa.string())], ['"', '"'])
+        return Cells(pc.cast(array, pa.string()), '"', '"')
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
-        elements = pc.fill_null(_json_values(array.values, where, kind), "null")
-        return join_columns([pc.binary_join(_rebuild_lists(array, elements), ",")], ["[", "]"])
+        elements = _json_cells(array.values, where, kind).finish("null")
+        return Cells(pc.binary_join(_rebuild_lists(array, elements), ","), "[", "]")
     raise UnsupportedError(f"{where.describe()}: no JSON rendering for Arrow type {typ}")
+
+
+#: JSON has no NaN / infinity numbers: they are written as strings
+_JSON_FLOATS = LiteralStyle(
+    "json", nonfinite={"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
+)
 
 
 __all__ = [
     "STYLES",
+    "Cells",
     "LiteralStyle",
     "Location",
     "apply_escapes",
+    "assemble",
     "base64_encode",
     "concatenated",
     "decimal_text",
     "first_true",
     "hex_encode",
+    "is_binary",
     "join_columns",
+    "json_cells",
     "json_strings",
     "json_values",
     "literal_style",
@@ -605,7 +687,9 @@ __all__ = [
     "quote_text",
     "refuse_nul",
     "replace_where",
+    "sql_cells",
     "sql_literals",
     "timestamp_text",
     "upsert_clause",
+    "wrap",
 ]

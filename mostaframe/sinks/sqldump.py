@@ -48,7 +48,7 @@ import pyarrow.compute as pc
 from ..errors import SinkError
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import STYLES, Location, concatenated, join_columns, sql_literals, upsert_clause
+from .sql_literals import STYLES, Location, assemble, concatenated, sql_cells, upsert_clause
 
 if TYPE_CHECKING:
     from ..schema.model import Entity
@@ -268,11 +268,12 @@ class SqlDumpSink(FileSink):
         self._closing = closing
 
     def render(self, batch: pa.RecordBatch, first_row: int) -> pa.Array:
-        """One text per row: ``(v1, v2, …)`` preceded by the separator or statement start its
-        position in the entity (``first_row`` + index) calls for."""
+        """One text per row: ``(v1, v2, …`` preceded by what its position in the entity
+        (``first_row`` + index) calls for — the statement head, ``),\n`` inside a statement,
+        or the previous statement's end plus a new head. The last ``)`` is written by close."""
         assert self.entity is not None
-        literals = [
-            sql_literals(column, self.style, Location(self.entity.name, name, first_row))
+        cells = [
+            sql_cells(column, self.style, Location(self.entity.name, name, first_row))
             for column, name in zip(batch.columns, batch.schema.names, strict=True)
         ]
         per_statement = self.options["rows_per_statement"]
@@ -281,9 +282,9 @@ class SqlDumpSink(FileSink):
         kinds = np.where(positions % per_statement == 0, 1, 0).astype(np.int32)
         if first_row == 0:
             kinds[0] = 2
-        leads = pc.take(pa.array([",\n", self._closing + self._head, self._head]), pa.array(kinds))
-        pieces = ["("] + [", "] * (len(literals) - 1) + [")"]
-        return pc.binary_join_element_wise(leads, join_columns(literals, pieces), "")
+        choices = pa.array(["),\n(", ")" + self._closing + self._head + "(", self._head + "("])
+        leads = pc.take(choices, pa.array(kinds))
+        return assemble(cells, separator=", ", null="NULL", lead=leads)
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self._handle is not None and self.result is not None
@@ -294,7 +295,7 @@ class SqlDumpSink(FileSink):
     def _close(self) -> None:
         assert self.result is not None and self.entity is not None
         if self.result.rows:
-            self._emit([self._closing.rstrip("\n")])
+            self._emit([")" + self._closing.rstrip("\n")])
         self._emit([_comment(f"{self.entity.name}: {self.result.rows} rows")])
 
     def _abort(self, error: BaseException) -> None:
