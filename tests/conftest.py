@@ -25,23 +25,25 @@ ROOT = Path(__file__).resolve().parent.parent
 FITZONE_PRISMA = ROOT / "data" / "fitzonegym" / "schema.prisma"
 
 
-ORACLE_DIR = ROOT / "tests" / "oracle"
+ORACLE_DIRS = (ROOT / "tests" / "oracle", ROOT / "tests" / "oracle-migrate")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Install Prisma's own parser (the differential-test oracle) from npm on first use.
+    """Install Prisma's own parser and migration engine (the test oracles) from npm on first use.
 
     Keeps the README's single test command sufficient on a fresh machine. Without node/npm the
     oracle tests skip (or fail under CI) with their own reason.
     """
-    if (ORACLE_DIR / "node_modules").exists() or not (shutil.which("node") and shutil.which("npm")):
+    if not (shutil.which("node") and shutil.which("npm")):
         return
-    subprocess.run(
-        ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=ORACLE_DIR,
-        check=False,
-        timeout=300,
-    )
+    for folder in ORACLE_DIRS:
+        if (folder / "package-lock.json").exists() and not (folder / "node_modules").exists():
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=folder,
+                check=False,
+                timeout=600,
+            )
 
 
 def _unavailable(reason: str) -> None:

@@ -105,6 +105,7 @@ def rich_schema() -> Schema:
 
 def test_round_trip_is_byte_identical(tmp_path: Path) -> None:
     schema = rich_schema()
+    schema.provider = "postgresql"
     path = write_schema(schema, tmp_path / "entities.json")
     text = path.read_text()
     assert text == dumps(schema)

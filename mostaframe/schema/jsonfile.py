@@ -132,6 +132,9 @@ def _entity_out(entity: Entity, schema: Schema) -> dict[str, Any]:
     out["indexes"] = [_index_out(i) for i in entity.indexes]
     out["timestamps"] = entity.timestamps
     ext: dict[str, Any] = {"primaryKey": list(entity.primary_key)}
+    if schema.provider:
+        # the file is an array with no top level: each entity says which database it models
+        ext["provider"] = schema.provider
     if entity.primary_key_name:
         ext["primaryKeyName"] = entity.primary_key_name
     if entity.view:
@@ -333,6 +336,9 @@ def schema_from_json(data: Any, origin: str = "entities.json") -> Schema:
         if not isinstance(name, str) or not name:
             raise SchemaError(f"{where}: key 'name' must be a non-empty string")
         schema.entities.append(_entity_in(item, schema, f"{origin}: entity {name}"))
+        provider = item.get(EXT, {}).get("provider") if isinstance(item.get(EXT), dict) else None
+        if provider and schema.provider is None:
+            schema.provider = provider
     _complete_mostajs_relations(schema, origin)
     try:
         schema.validate()
