@@ -396,3 +396,38 @@ def test_without_a_schema_file_the_source_is_reflected(tmp_path: Path, monkeypat
         ("everything", 30),
         ("order", 60),
     ]
+
+
+@pytest.mark.parametrize("target", ["mysql", "sqlite", "duckdb"])
+def test_hostile_identifiers_are_quoted(
+    pg_url: str, target: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Table and column names with quotes, backticks, spaces and SQL in them."""
+    from mostaframe.schema.model import Entity, Field, Schema
+
+    entity = Entity(
+        'Odd "Name"',
+        table='we"ird`; DROP TABLE x; --',
+        primary_key=["id"],
+        fields=[
+            Field("id", "int"),
+            Field("value", "string", column='va"l`ue ; --', required=False),
+        ],
+    )
+    schema = Schema([entity])
+    data = {
+        entity.name: pa.table({"id": pa.array([1, 2], pa.int32()), 'va"l`ue ; --': ["it's", None]})
+    }
+    _seed(pg_url, schema, data)
+    url = {
+        "mysql": lambda: request.getfixturevalue("mysql_url"),
+        "sqlite": lambda: str(tmp_path / "odd.sqlite"),
+        "duckdb": lambda: str(tmp_path / "odd.duckdb"),
+    }[target]()
+    assert copy(pg_url, [url], schemas=schema, quiet=True).ok
+    _assert_same(
+        open_source("db", uri=url),
+        schema,
+        {entity.name: data[entity.name].cast(arrow_schema(entity))},
+        target,
+    )
