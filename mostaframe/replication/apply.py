@@ -451,9 +451,13 @@ class SQLiteTarget(Target):
     def _connect(self) -> Any:
         import sqlite3
 
-        # autocommit mode: transactions are begun explicitly (BEGIN IMMEDIATE below)
+        # autocommit mode: transactions are begun explicitly (BEGIN IMMEDIATE below); any
+        # thread may drive the target, one at a time (a rule serialises its passes)
         return sqlite3.connect(
-            self.uri.path or ":memory:", timeout=self.lock_timeout, isolation_level=None
+            self.uri.path or ":memory:",
+            timeout=self.lock_timeout,
+            isolation_level=None,
+            check_same_thread=False,
         )
 
     def _foreign_key_checks_off(self) -> bool:

@@ -479,8 +479,6 @@ class ReplicationRule:
 
     def _record(self, result: SyncResult) -> None:
         try:
-            if result.lag is not None:
-                self.status.record_lag(self.name, result.lag)
             self.status.record_run(
                 self.name,
                 started=result.started,
@@ -505,6 +503,7 @@ class ReplicationRule:
                     for b in result.batches
                 ],
                 error=result.error,
+                lag=result.lag,
             )
             if result.error:
                 self.status.event(self.name, "error", f"{result.kind} pass failed: {result.error}")
@@ -523,13 +522,19 @@ class ReplicationRule:
         stop: threading.Event | None = None,
         max_runs: int | None = None,
         *,
+        busy_interval: float | None = None,
         max_backoff: float = MAX_BACKOFF,
     ) -> SyncResult | None:
         """Sync every ``interval`` seconds until ``stop`` is set (or ``max_runs`` passes
         succeeded).
 
         Passes start on a fixed cadence (start to start), so a pass that took 0.3 s is followed
-        by the next one 0.7 s later. A pass failing with a transient error (target locked,
+        by the next one 0.7 s later — while the source is quiet. A pass that found changes is
+        followed after ``busy_interval`` (default ``interval / 5``) instead: under a steady
+        stream of changes the replica then trails by a fraction of ``interval`` rather than by
+        up to a whole one, and a quiet source costs one cheap pass per ``interval``.
+
+        A pass failing with a transient error (target locked,
         source restarting, network) is recorded as an event and retried after an exponential
         back-off (``interval × 2^failures``, capped at ``max_backoff``, with jitter); it resumes
         from the checkpoint. Any other error is recorded and raised.
@@ -541,6 +546,7 @@ class ReplicationRule:
             ReplicationError: a non-transient failure (bad configuration, dropped slot …).
         """
         stop = stop or threading.Event()
+        busy = interval / 5 if busy_interval is None else busy_interval
         last: SyncResult | None = None
         succeeded = failures = 0
         while not stop.is_set() and (max_runs is None or succeeded < max_runs):
@@ -567,7 +573,8 @@ class ReplicationRule:
             failures = 0
             succeeded += 1
             if max_runs is None or succeeded < max_runs:
-                stop.wait(max(0.0, started + interval - time.monotonic()))
+                pause = busy if last.kind != "idle" else interval
+                stop.wait(max(0.0, started + pause - time.monotonic()))
         return last
 
     # -- state -------------------------------------------------------------------------------

@@ -323,6 +323,9 @@ class StatusStore:
                 if not self._ready:
                     self._create()
         connection = sqlite3.connect(self.path, timeout=10.0)
+        # WAL + NORMAL: a commit does not wait for the disk; a power cut may lose the last
+        # samples, never corrupt the file (the data itself is safe in the target)
+        connection.execute("PRAGMA synchronous = NORMAL")
         try:
             yield connection
         finally:
@@ -347,20 +350,37 @@ class StatusStore:
             connection.close()
         self._ready = True
 
-    def _insert_bounded(self, table: str, rule: str | None, columns: str, values: tuple) -> None:
+    def _insert_bounded(
+        self,
+        table: str,
+        rule: str | None,
+        columns: str,
+        values: tuple,
+        connection: sqlite3.Connection | None = None,
+    ) -> None:
+        if connection is None:
+            with self._connect() as connection, connection:
+                self._insert_bounded(table, rule, columns, values, connection)
+            return
         marks = ", ".join("?" * len(values))
-        with self._connect() as connection, connection:
-            connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
-            # keep the newest `history` rows of this rule: one indexed range delete
-            connection.execute(
-                f"DELETE FROM {table} WHERE rule IS ? AND id <= (SELECT id FROM {table} "
-                f"WHERE rule IS ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
-                (rule, rule, self.history),
-            )
+        connection.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+        # keep the newest `history` rows of this rule: one indexed range delete
+        connection.execute(
+            f"DELETE FROM {table} WHERE rule IS ? AND id <= (SELECT id FROM {table} "
+            f"WHERE rule IS ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            (rule, rule, self.history),
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record_lag(self, rule: str, lag: Any, *, time: datetime | None = None) -> None:
+    def record_lag(
+        self,
+        rule: str,
+        lag: Any,
+        *,
+        time: datetime | None = None,
+        connection: sqlite3.Connection | None = None,
+    ) -> None:
         """Append one lag sample (a :class:`~mostaframe.replication.capture.base.Lag`)."""
         self._insert_bounded(
             "lag",
@@ -373,6 +393,7 @@ class StatusStore:
                 lag.pending_bytes,
                 lag.seconds_behind,
             ),
+            connection,
         )
 
     def record_run(
@@ -388,6 +409,7 @@ class StatusStore:
         applied: dict[str, dict[str, int]],
         batches: list[dict[str, Any]],
         error: str | None = None,
+        lag: Any = None,
     ) -> None:
         """Append the statistics of one run (one ``sync()`` pass).
 
@@ -396,7 +418,39 @@ class StatusStore:
             applied: entity → operation → count (source operations read and applied).
             batches: one dict per applied ChangeSet (changes, rows, seconds, position …).
             error: what went wrong (masked), None for a good run.
+            lag: the lag after the run, also appended to the lag history (same transaction).
         """
+        with self._connect() as connection, connection:
+            if lag is not None:
+                self.record_lag(rule, lag, connection=connection)
+            self._insert_run(
+                connection,
+                rule,
+                started,
+                seconds,
+                kind,
+                changes_read,
+                rows_applied,
+                position,
+                applied,
+                batches,
+                error,
+            )
+
+    def _insert_run(
+        self,
+        connection: sqlite3.Connection,
+        rule: str,
+        started: datetime,
+        seconds: float,
+        kind: str,
+        changes_read: int,
+        rows_applied: int,
+        position: int | None,
+        applied: dict[str, dict[str, int]],
+        batches: list[dict[str, Any]],
+        error: str | None,
+    ) -> None:
         self._insert_bounded(
             "runs",
             rule,
@@ -414,6 +468,7 @@ class StatusStore:
                 json.dumps(batches),
                 mask_text(error) if error else None,
             ),
+            connection,
         )
 
     def event(self, rule: str | None, level: str, message: str) -> None:
