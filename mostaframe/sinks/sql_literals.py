@@ -592,21 +592,31 @@ def _rebuild_lists(array: pa.Array, elements: pa.Array) -> pa.Array:
 # JSON values
 
 
+_JSON_SPECIAL = '[\\x{0}-\\x{1f}"\\\\]'
+_JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+_JSON_RARE = tuple((chr(c), f"\\u{c:04x}") for c in range(0x20) if chr(c) not in "\n\r\t")
+
+
 def json_strings(array: pa.Array) -> pa.Array:
-    """JSON string contents (escaped per RFC 8259, without the quotes) of text values."""
+    """JSON string contents (escaped per RFC 8259, without the quotes) of text values.
+
+    One regular-expression pass finds the rows that need escaping (usually few); only those
+    go through the replacements.
+    """
     if array.type != pa.string():
         array = array.cast(pa.string())
-    escapes: list[tuple[str, str]] = [
-        ("\\", "\\\\"),
-        ('"', '\\"'),
-        ("\n", "\\n"),
-        ("\r", "\\r"),
-        ("\t", "\\t"),
-    ]
-    rare = pc.match_substring_regex(array, "[\\x{0}-\\x{8}\\x{b}\\x{c}\\x{e}-\\x{1f}]")
-    if pc.any(pc.fill_null(rare, False)).as_py():
-        escapes += [(chr(c), f"\\u{c:04x}") for c in range(0x20) if chr(c) not in "\n\r\t"]
-    return apply_escapes(array, tuple(escapes))
+    mask = pc.fill_null(pc.match_substring_regex(array, _JSON_SPECIAL), False)
+    if not pc.any(mask).as_py():
+        return array
+    subset = pc.filter(array, mask)
+    escapes = _JSON_ESCAPES
+    if pc.any(
+        pc.match_substring_regex(subset, "[\\x{0}-\\x{8}\\x{b}\\x{c}\\x{e}-\\x{1f}]")
+    ).as_py():
+        escapes = escapes + _JSON_RARE
+    for needle, replacement in escapes:
+        subset = pc.replace_substring(subset, needle, replacement)
+    return pc.replace_with_mask(array, mask, subset)
 
 
 def json_values(
