@@ -27,11 +27,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
-import pickle
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -198,6 +193,8 @@ class ConnectorXSource(Source):
         self, entity: Entity, queries: list[str], batch_size: int
     ) -> Iterator[pa.RecordBatch]:
         """Run each query in its own worker process; yield batches as they come."""
+        from .parallel import read_in_processes
+
         job = {
             "url": self.uri.connectorx_url(),
             "batch_size": batch_size,
@@ -206,25 +203,7 @@ class ConnectorXSource(Source):
             "where": self._where(entity),
             "rstrip": self.plan(entity).rstrip,
         }
-        pipeline: queue.Queue[Any] = queue.Queue(maxsize=PARALLEL_READERS * 2)
-        stop = threading.Event()
-        workers = [_Worker({**job, "query": sql}, pipeline, stop, self._secrets) for sql in queries]
-        try:
-            for worker in workers:
-                worker.start()
-            running = len(workers)
-            while running:
-                item = pipeline.get()
-                if item is None:
-                    running -= 1
-                elif isinstance(item, BaseException):
-                    raise item
-                else:
-                    yield item
-        finally:
-            stop.set()
-            for worker in workers:
-                worker.stop()
+        yield from read_in_processes(job, queries, self._secrets)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,120 +534,3 @@ def _pg_reason(exc: BaseException, secrets: tuple[str, ...]) -> str:
     useful = [line for line in lines if "FATAL" in line or "failed" in line or "refused" in line]
     text = (useful or lines or [type(exc).__name__])[-1]
     return mask_text(text, secrets)
-
-
-class _Worker:
-    """One reader process streaming Arrow IPC to us, and the thread that forwards its batches."""
-
-    def __init__(
-        self,
-        job: dict[str, Any],
-        pipeline: queue.Queue[Any],
-        stop: threading.Event,
-        secrets: tuple[str, ...],
-    ) -> None:
-        self.job = job
-        self.pipeline = pipeline
-        self.stop_event = stop
-        self.secrets = secrets
-        self.process: subprocess.Popen[bytes] | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        # the job (URL with its password) goes through stdin, never the command line (ps)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mostaframe.sources.connectorx"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=_worker_environment(),
-        )
-        assert self.process.stdin is not None
-        self.process.stdin.write(pickle.dumps(self.job))
-        self.process.stdin.close()
-        self.thread.start()
-
-    def _put(self, item: Any) -> bool:
-        while not self.stop_event.is_set():
-            try:
-                self.pipeline.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        import pyarrow as pa
-
-        process = self.process
-        assert process is not None and process.stdout is not None and process.stderr is not None
-        try:
-            try:
-                reader = pa.ipc.open_stream(process.stdout)
-                for batch in reader:
-                    if not self._put(batch):
-                        return
-            except pa.ArrowInvalid:
-                pass  # the worker died before writing a stream: its stderr says why
-            code = process.wait()
-            if code != 0 and not self.stop_event.is_set():
-                message = process.stderr.read().decode(errors="replace").strip()
-                line = message.splitlines()[-1] if message else f"reader process exited {code}"
-                self._put(SourceError(mask_text(line, self.secrets)))
-                return
-            self._put(None)
-        except Exception as exc:
-            self._put(SourceError(f"{self.job['where']}: {mask_text(_first_line(exc))}"))
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-        if self.process is not None:
-            self.process.wait()
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
-        if self.thread.is_alive():
-            self.thread.join(timeout=5)
-
-
-def _worker_environment() -> dict[str, str]:
-    """Our environment, with this package importable even when it is not installed."""
-    from pathlib import Path
-
-    root = str(Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH")
-    return {
-        **os.environ,
-        "PYTHONPATH": f"{root}{os.pathsep}{path}" if path else root,
-        "RUST_BACKTRACE": "0",
-    }
-
-
-def _worker_main() -> int:
-    """Entry of a reader process: job from stdin (pickle), Arrow IPC stream to stdout."""
-    import pyarrow as pa
-
-    job = pickle.loads(sys.stdin.buffer.read())
-    entity = job["entity"]
-    writer = None
-    sink = pa.output_stream(sys.stdout.buffer)
-    try:
-        for raw in _stream(job["url"], job["query"], job["batch_size"], job["pre"], job["where"]):
-            batch = conform(raw, entity, rstrip=job["rstrip"])
-            if writer is None:
-                writer = pa.ipc.new_stream(sink, batch.schema)
-            writer.write_batch(batch)
-        if writer is None:
-            from ..schema.arrow import arrow_schema
-
-            writer = pa.ipc.new_stream(sink, arrow_schema(entity))
-        writer.close()
-    except Exception as exc:
-        print(str(exc).replace("\n", " "), file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_worker_main())
