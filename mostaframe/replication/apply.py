@@ -53,7 +53,7 @@ import html
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -269,7 +269,7 @@ class Target(ABC):
         finally:
             cursor.close()
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         if rows:
             cursor = self.connection.cursor()
             try:
@@ -496,7 +496,7 @@ class SQLiteTarget(Target):
         )
 
     @staticmethod
-    def _rows(batch: pa.RecordBatch, entity: Entity) -> list[tuple]:
+    def _rows(batch: pa.RecordBatch, entity: Entity) -> Iterator[tuple]:
         # the SQLite sink's own conversion: snapshot rows and applied rows are identical
         from ..sinks.sql_literals import Location
         from ..sinks.sqlite import sqlite_values
@@ -505,7 +505,8 @@ class SQLiteTarget(Target):
             sqlite_values(column, Location(entity.name, name))
             for name, column in zip(batch.schema.names, batch.columns, strict=True)
         ]
-        return list(zip(*columns, strict=True))
+        # an iterator: sqlite3 binds row by row, no list of a million tuples is built
+        return zip(*columns, strict=True)
 
     def stage(self, entity: Entity, batch: pa.RecordBatch) -> str:
         name = self.quote(self.stage_name())
