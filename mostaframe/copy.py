@@ -466,7 +466,10 @@ class _Pipeline:
 
     def _copy_entity(self, step: PlannedEntity) -> EntityReport:
         entity = step.entity
-        estimate = self.source.estimate_rows(entity, step.where)
+        try:
+            estimate = self.source.estimate_rows(entity, step.where)
+        except MostaframeError:
+            estimate = None  # only for the progress bar; reading reports the real problem
         result = EntityReport(entity.name, entity.table, estimated_rows=estimate, where=step.where)
         started = time.perf_counter()
         for writer in self.writers:

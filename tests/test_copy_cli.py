@@ -397,3 +397,46 @@ def test_password_never_printed_nor_logged(devuser_db, tmp_path, capsys, caplog)
     for text in outputs:
         assert PASSWORD not in text and ENCODED not in text
     assert "devuser:***@" in captured.out
+
+
+def test_failing_destination_mid_run_exits_non_zero(devuser_db, mysql_url, tmp_path, capsys):
+    """MariaDB refuses the Order rows (a CHECK the data breaks); the JSON archive still gets
+    everything, the report says what failed, the exit code is 1."""
+    import pymysql
+
+    _, _, host, db = devuser_db
+    database = mysql_url.rsplit("/", 1)[1]
+    with pymysql.connect(host="127.0.0.1", user="root", database=database) as connection:
+        connection.cursor().execute(
+            "CREATE TABLE `order` (id bigint PRIMARY KEY, customer_id int NOT NULL,"
+            " total decimal(12,2) NOT NULL CHECK (total < 100), placed_at datetime(3) NOT NULL)"
+        )
+    code = main(
+        [
+            "copy",
+            "--source",
+            "db",
+            "--source-uri",
+            f"postgresql://devuser:pass@{host}/{db}",
+            "--dest",
+            "db",
+            "--dest-uri",
+            mysql_url,
+            "--dest",
+            "json",
+            "--dest-file",
+            "all.json",
+            "--quiet",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    errors = captured.err.strip().splitlines()
+    assert len(errors) == 1 and errors[0].startswith("mostaframe copy: error: Order → mysql")
+    assert "copy FAILED" in captured.out
+    archive = json.loads((tmp_path / "all.json").read_text(encoding="utf-8"))
+    assert {name: len(rows) for name, rows in archive["entities"].items()} == {
+        "Customer": 30,
+        "Order": 60,
+        "Everything": 30,
+    }
