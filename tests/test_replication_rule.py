@@ -564,3 +564,30 @@ def test_fitzone_replicates_from_postgres_to_sqlite(pg_url: str, tmp_path: Path)
         assert checksums(target, schema) == checksums(pg_url, schema)
     finally:
         rule.drop()
+
+
+def test_missing_replication_privilege_names_the_fix(pg_url: str, tmp_path: Path) -> None:
+    import psycopg
+
+    from mostaframe.errors import ReplicationError
+
+    role = unique_name("weak")
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-s3cret'")
+    try:
+        weak = pg_url.replace("postgres@", f"{role}:pw-s3cret@")
+        rule = make_rule(weak, str(tmp_path / "r.sqlite"), tmp_path, capture="pgoutput")
+        with pytest.raises(ReplicationError) as caught:
+            rule.sync()
+        message = str(caught.value)
+        assert "lacks the REPLICATION attribute" in message
+        assert f'ALTER ROLE "{role}" REPLICATION' in message and "pw-s3cret" not in message
+        assert "pw-s3cret" not in rule.status.events(rule.name)["message"].to_list()[-1]
+        rule.close()
+    finally:
+        writer.close()
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")

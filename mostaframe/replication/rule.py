@@ -25,6 +25,7 @@ One pass (:meth:`ReplicationRule.sync`):
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import random
@@ -346,12 +347,14 @@ class ReplicationRule:
                     self._changes(target, state.position, result)
             except BaseException as exc:
                 result.seconds = time.perf_counter() - started
+                first = (str(exc).strip().splitlines() or [""])[0]
                 result.error = mask_text(
                     exc.message
                     if isinstance(exc, MostaframeError)
-                    else f"{type(exc).__name__}: {exc}"
+                    else f"{type(exc).__name__}: {first}"
                 )
-                self._record(result)
+                with contextlib.suppress(MostaframeError):
+                    self._record(result)  # the pass's own error matters more than this one
                 if self._target is not None:
                     # a broken connection must not be reused by the next pass
                     self._target.rollback()
