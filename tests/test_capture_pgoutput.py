@@ -460,3 +460,32 @@ def test_text_values_convert_through_the_entity_model() -> None:
         convert(["1", "abc"], kind="int")
     with pytest.raises(ReplicationError, match=r"cannot read captured value '1\.234' as decimal"):
         convert(["1.234"], kind="decimal", precision=6, scale=2)
+
+
+def test_char_and_inet_values_match_what_the_snapshot_reads(pg_url: str) -> None:
+    """``char(n)`` padding and ``inet`` masks: pgoutput's output-function text is brought to the
+    ``::text`` form the copy engine reads, so snapshot and changes agree."""
+    node = Entity(
+        "Node",
+        table="nodes",
+        fields=[Field("code", "string", length=5), Field("ip", "string", required=False)],
+        primary_key=["code"],
+    )
+    schema = Schema([node])
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE nodes (code char(5) PRIMARY KEY, ip inet)")
+        capture = make_capture(pg_url, schema=schema)
+        start = capture.setup()
+        conn.execute(
+            "INSERT INTO nodes VALUES ('ab', '10.0.0.1'), ('cd', '10.1.0.0/16'), ('ef', '::1'), "
+            "('gh', NULL)"
+        )
+    try:
+        changes = capture.read(start)
+        captured = {r["code"]: r for r in changes.segments[0][0].upserts.to_pylist()}
+        snapshot = {k[0]: v for k, v in read_source(pg_url, schema)["Node"].items()}
+        assert captured == snapshot
+        assert captured["ab"] == {"code": "ab", "ip": "10.0.0.1/32"}
+        assert captured["ef"]["ip"] == "::1/128" and captured["gh"]["ip"] is None
+    finally:
+        capture.teardown()

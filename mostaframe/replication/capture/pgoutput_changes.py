@@ -152,7 +152,37 @@ class _Rows:
             ]
             values = parts[0] if len(parts) == 1 else np.concatenate(parts)
             arrays.append(self.arrange(values, select))
-        return slices_to_array(buffer, *arrays)
+        rows, _ = self.parts[0]
+        type_oid = rows.relation.type_oids[self.columns[0][f]]
+        return as_text_cast(slices_to_array(buffer, *arrays), type_oid)
+
+
+#: PostgreSQL types whose ``::text`` cast (what the snapshot reads) differs from their output
+#: function (what pgoutput sends)
+BPCHAR_OID, INET_OID = 1042, 869
+
+
+def as_text_cast(values: pa.Array, type_oid: int) -> pa.Array:
+    """pgoutput text → the ``::text`` form the snapshot reads, for the two types that differ:
+    ``char(n)`` loses its blank padding, ``inet`` keeps its mask (``10.0.0.1`` → ``10.0.0.1/32``).
+    """
+    import pyarrow.compute as pc
+
+    if type_oid == BPCHAR_OID:
+        return pc.utf8_rtrim(values, characters=" ")
+    if type_oid == INET_OID and len(values):
+        text = pa.scalar("", values.type)
+        mask = pc.if_else(
+            pc.match_substring(values, "/"),
+            text,
+            pc.if_else(
+                pc.match_substring(values, ":"),
+                pa.scalar("/128", values.type),
+                pa.scalar("/32", values.type),
+            ),
+        )
+        return pc.binary_join_element_wise(values, mask, text)
+    return values
 
 
 def _entity_changes(
