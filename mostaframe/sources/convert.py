@@ -102,6 +102,18 @@ def _convert_scalar(array: pa.Array, field: Field, target: pa.DataType) -> pa.Ar
     if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
         return parse_text(array, field, target)
     kind = field.kind
+    if kind == "decimal" and pa.types.is_floating(array.type):
+        # a REAL (SQLite affinity, a JSON number): its shortest text is the value that was meant
+        return parse_text(array.cast(pa.string()), field, target)
+    if kind == "decimal" and pa.types.is_integer(array.type):
+        # via decimal(38,0): Arrow wants room for any int64 before it checks the actual values
+        return array.cast(pa.decimal128(38, 0)).cast(target)
+    if kind == "datetime" and pa.types.is_integer(array.type):
+        # Prisma's SQLite connector stores DateTime as integer milliseconds since the epoch
+        import pyarrow.compute as pc
+
+        stamps = pc.multiply(array.cast(pa.int64()), 1000).cast(pa.timestamp("us"))
+        return _convert_scalar(stamps, field, target)
     if kind == "uuid" and (
         pa.types.is_fixed_size_binary(array.type) or pa.types.is_binary(array.type)
     ):
@@ -307,8 +319,8 @@ def _parse_bytes(value: Any) -> bytes | None:
 def array_from_python(values: list[Any], field: Field, entity: Entity) -> pa.Array:
     """Python values (from sqlite3 or a JSON document) as ``field``'s Arrow type.
 
-    Values may be mixed (SQLite stores whatever it was given): all-text columns take the
-    vectorised :func:`parse_text` path, others are converted one value at a time.
+    A column of one Python type (the usual case) is converted by Arrow, vectorised; values of
+    mixed types (SQLite stores whatever it was given) are converted one at a time.
     """
     import pyarrow as pa
 
@@ -325,9 +337,14 @@ def array_from_python(values: list[Any], field: Field, entity: Entity) -> pa.Arr
                 [v if v is None or isinstance(v, str) else json.dumps(v) for v in values],
                 pa.string(),
             )
-        present = [v for v in values if v is not None]
-        if present and all(isinstance(v, str) for v in present):
-            return parse_text(pa.array(values, pa.string()), field, target)
+        try:
+            # one type throughout (the usual case): Arrow infers it in C, then the vectorised
+            # conversions apply; mixed Python types raise here and go value by value below
+            inferred = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            inferred = None
+        if inferred is not None:
+            return convert_array(inferred, field, entity)
         converter = _PY_CONVERTERS.get(kind)
         if converter is not None:
             values = [None if v is None else converter(v, target) for v in values]
