@@ -2,9 +2,13 @@
 
 Why not connectorx here: it takes a column's type from its declared affinity, else from the
 first row, so a leading NULL raises "Cannot infer type from null" and ``CAST(…)`` does not help
-(an expression has no declared type); it also reads every DECIMAL as a float. SQLite itself has
-no types to trust either: a column holds whatever was stored. So rows are fetched as Python
-values and each column is built by :func:`mostaframe.sources.array_from_python` from the model:
+(an expression has no declared type); it also reads every DECIMAL as a float. It is faster —
+measured on a 500,000-row lineitem table on a loaded 2-core machine: connectorx (untyped, wrong
+decimals) 0.16–0.21 M rows/s, this reader (typed, exact) 0.04–0.05 M rows/s, half of that time
+inside ``sqlite3``'s ``fetchmany`` — but correctness comes first. SQLite itself has no types to
+trust either: a column holds whatever was stored. So rows are fetched as Python values and each
+column is built by :func:`mostaframe.sources.array_from_python` from the model (Arrow converts a
+column of one Python type at once; mixed columns go value by value):
 
 * datetimes: ISO-8601 text (``2024-01-02 03:04:05.678``, ``T`` or space, optional offset or
   ``Z``; aware values are converted to UTC), or integer milliseconds since the epoch as Prisma's
