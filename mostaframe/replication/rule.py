@@ -280,6 +280,8 @@ class ReplicationRule:
         self._target: Target | None = None
         self._lock = threading.RLock()
         self._capture: _CaptureThread | None = None
+        #: read the next ChangeSet while the current one is applied
+        self.read_ahead = True
 
     def _source(self) -> _CaptureThread:
         """The capture, behind its own thread (started on first use)."""
@@ -444,7 +446,7 @@ class ReplicationRule:
             more = changes.changes >= self.batch_size
             ahead = (
                 source.submit("read", changes.end_position, max_changes=self.batch_size)
-                if more
+                if more and self.read_ahead
                 else None
             )
             stats = apply_changes(
@@ -456,6 +458,8 @@ class ReplicationRule:
             )
             # the source may forget these changes only now that the target has committed them
             source.call("acknowledge", changes.end_position)
+            if more and ahead is None:
+                ahead = source.submit("read", changes.end_position, max_changes=self.batch_size)
             position = result.position = changes.end_position
             if changes.changes:
                 result.kind = "changes"

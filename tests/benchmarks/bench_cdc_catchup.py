@@ -249,6 +249,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--capture", default="pgoutput")
     parser.add_argument("--batch-size", type=int, default=100_000)
+    parser.add_argument("--no-read-ahead", action="store_true")
     args = parser.parse_args()
 
     model = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -271,6 +272,7 @@ def main() -> None:
             capture=args.capture,
             batch_size=args.batch_size,
         )
+        rule.read_ahead = not args.no_read_ahead
         started = time.perf_counter()
         snapshot = rule.sync()
         print(
