@@ -264,9 +264,8 @@ def _make_sink(spec: Any, mode: str, create_tables: bool, source: str) -> Sink:
     if isinstance(spec, Mapping):
         options = dict(spec)
         kind = options.pop("kind", None) or options.pop("type", None) or "db"
-        target = (
-            options.pop("target", None) or options.pop("uri", None) or options.pop("file", None)
-        )
+        given = [options.pop(key, None) for key in ("target", "uri", "file")]
+        target = next((value for value in given if value), None)
         if target is None:
             raise SinkError(
                 f"destination {kind!r} has no target",
@@ -347,16 +346,21 @@ class _Writer:
             command, payload = self.inbox.get()
             try:
                 if command == "cancel":
-                    try:
-                        self.sink.cancel()
-                    finally:
-                        self.replies.put(None)
+                    self._on_cancel()
                     return
                 if command == "stop":
                     return
                 getattr(self, f"_on_{command}")(payload)
             except Exception as exc:  # any failure becomes a reply, the thread never dies
                 self.replies.put(exc)
+
+    def _on_cancel(self) -> None:
+        try:
+            self.sink.cancel()
+        except Exception as exc:  # the copy is failing already: report, do not mask it
+            logger.warning("cancelling %s failed: %s", self.sink.description, mask_text(str(exc)))
+        finally:
+            self.replies.put(None)
 
     def _on_begin(self, payload: tuple[Schema, list[Entity]]) -> None:
         try:
