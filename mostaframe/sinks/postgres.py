@@ -41,6 +41,7 @@ from .sql_literals import (
     hex_encode,
     offsets_and_data,
     pg_array_text,
+    rebuild_lists,
     refuse_nul,
     sql_cells,
     timestamp_text,
@@ -292,11 +293,7 @@ def _array_cells(
     def encode(array: pa.Array, where: Location) -> pa.Array:
         values = array.values
         cells = element(values, where)
-        lists = (
-            pa.ListArray.from_arrays(array.offsets, cells, mask=pc.is_null(array))
-            if array.null_count
-            else pa.ListArray.from_arrays(array.offsets, cells)
-        )
+        lists = rebuild_lists(array, cells)
         joined = pc.binary_join(lists, b"")
         offsets = np.asarray(array.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
         counts = np.diff(offsets)

@@ -305,10 +305,47 @@ def timestamp_text(array: pa.Array, *, sep: str = " ", utc_suffix: bool = True) 
 
 
 def wrap(text: pa.Array, left: str, right: str) -> pa.Array:
-    """``left + value + right`` for every value (nulls stay null)."""
+    """``left + value + right`` for every value (nulls stay null).
+
+    Values of one width (dates, timestamps, one-letter codes) are framed with numpy in one
+    copy; others go through pyarrow's join.
+    """
+    if not left and not right:
+        return text
+    if text.null_count == 0 and len(text) and pa.types.is_string(text.type):
+        offsets, data = offsets_and_data(text)
+        width = int(offsets[1] - offsets[0])
+        if data.size == width * len(text) and (np.diff(offsets) == width).all():
+            head, tail = left.encode(), right.encode()
+            matrix = np.empty((len(text), len(head) + width + len(tail)), dtype=np.uint8)
+            matrix[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+            matrix[:, len(head) : len(head) + width] = data.reshape(len(text), width)
+            matrix[:, len(head) + width :] = np.frombuffer(tail, dtype=np.uint8)
+            step = matrix.shape[1]
+            new_offsets = np.arange(len(text) + 1, dtype=np.int64) * step
+            return _string_array(len(text), new_offsets, matrix.reshape(-1), None)
     args: list[object] = [piece for piece in (left,) if piece] + [text]
     args += [piece for piece in (right,) if piece]
-    return pc.binary_join_element_wise(*args, "") if len(args) > 1 else text
+    return pc.binary_join_element_wise(*args, "")
+
+
+_BYTE_SETS: dict[str, np.ndarray] = {}
+
+
+def has_any_char(text: pa.Array, chars: str) -> bool:
+    """Whether any value of a string array may contain one of the ASCII ``chars`` — one numpy
+    pass over the data buffer, much cheaper than a per-row match when the answer is no."""
+    _, data = offsets_and_data(text)
+    if data.size == 0:
+        return False
+    if len(chars) == 1:
+        return bool((data == ord(chars)).any())
+    table = _BYTE_SETS.get(chars)
+    if table is None:
+        table = np.zeros(256, dtype=bool)
+        table[[ord(char) for char in chars]] = True
+        _BYTE_SETS[chars] = table
+    return bool(table[data].any())
 
 
 def join_columns(columns: Sequence[pa.Array], pieces: Sequence[str]) -> pa.Array:
@@ -345,6 +382,10 @@ def replace_where(text: pa.Array, mask: pa.Array, replacement: pa.Array) -> pa.A
 def apply_escapes(text: pa.Array, escapes: tuple[tuple[str, str], ...]) -> pa.Array:
     """Apply ``escapes`` only to the rows that contain one of the needles (usually few)."""
     if not escapes or len(text) == 0:
+        return text
+    if all(len(needle) == 1 and ord(needle) < 128 for needle, _ in escapes) and not has_any_char(
+        text, "".join(needle for needle, _ in escapes)
+    ):
         return text
     if len(escapes) == 1:
         mask = pc.fill_null(pc.match_substring(text, escapes[0][0]), False)
@@ -505,6 +546,8 @@ def _sql_strings(array: pa.Array, style: LiteralStyle, where: Location) -> Cells
 def refuse_nul(array: pa.Array, style: LiteralStyle, where: Location) -> pa.Array | None:
     """Mask of the values holding U+0000 (None when there is none); raise if the style cannot
     store it."""
+    if not has_any_char(array, "\x00"):
+        return None
     has_nul = pc.fill_null(pc.match_substring(array, "\x00"), False)
     if not pc.any(has_nul).as_py():
         return None
@@ -575,14 +618,16 @@ def pg_array_text(array: pa.Array, where: Location) -> pa.Array:
         elements = wrap(pc.cast(values, pa.string()), '"', '"')
     else:
         raise UnsupportedError(f"{where.describe()}: no PostgreSQL array element for {typ}")
-    lists = _rebuild_lists(array, pc.fill_null(elements, "NULL"))
+    lists = rebuild_lists(array, pc.fill_null(elements, "NULL"))
     return wrap(pc.binary_join(lists, ","), "{", "}")
 
 
-def _rebuild_lists(array: pa.Array, elements: pa.Array) -> pa.Array:
+def rebuild_lists(array: pa.Array, elements: pa.Array) -> pa.Array:
     """``array``'s list structure over new element values (same positions as ``array.values``)."""
     offsets = array.offsets
     mask = pc.is_null(array) if array.null_count else None
+    if mask is not None and offsets.offset:
+        offsets = pa.array(offsets.to_numpy(), offsets.type)  # from_arrays needs them unsliced
     if pa.types.is_large_list(array.type):
         return pa.LargeListArray.from_arrays(offsets, elements, mask=mask)
     return pa.ListArray.from_arrays(offsets, elements, mask=mask)
@@ -605,6 +650,8 @@ def json_strings(array: pa.Array) -> pa.Array:
     """
     if array.type != pa.string():
         array = array.cast(pa.string())
+    if not has_any_char(array, "".join(map(chr, range(0x20))) + '"\\'):
+        return array
     mask = pc.fill_null(pc.match_substring_regex(array, _JSON_SPECIAL), False)
     if not pc.any(mask).as_py():
         return array
@@ -664,7 +711,7 @@ def _json_cells(array: pa.Array, where: Location, kind: str | None) -> Cells:
         return Cells(pc.cast(array, pa.string()), '"', '"')
     if pa.types.is_list(typ) or pa.types.is_large_list(typ):
         elements = _json_cells(array.values, where, kind).finish("null")
-        return Cells(pc.binary_join(_rebuild_lists(array, elements), ","), "[", "]")
+        return Cells(pc.binary_join(rebuild_lists(array, elements), ","), "[", "]")
     raise UnsupportedError(f"{where.describe()}: no JSON rendering for Arrow type {typ}")
 
 
@@ -685,6 +732,7 @@ __all__ = [
     "concatenated",
     "decimal_text",
     "first_true",
+    "has_any_char",
     "hex_encode",
     "is_binary",
     "join_columns",
@@ -695,6 +743,7 @@ __all__ = [
     "offsets_and_data",
     "pg_array_text",
     "quote_text",
+    "rebuild_lists",
     "refuse_nul",
     "replace_where",
     "sql_cells",
