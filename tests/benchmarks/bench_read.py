@@ -10,7 +10,8 @@ then times, interleaved ``--repeat`` times:
   typed exactly by the entity model;
 * ``parallel``: the same source reading two ctid page ranges in two worker processes.
 
-Run: ``python tests/benchmarks/bench_read.py --rows 3000000 --repeat 3``. Prints rows/s per
+Run: ``python tests/benchmarks/bench_read.py --rows 3000000 --repeat 3``. Prints rows/s and
+client CPU seconds (this process and its reader processes; the server's are not counted) per
 method (median) and the ratios to ``raw`` (medians and best runs: on a shared machine the
 best run is the least disturbed one).
 """
@@ -125,6 +126,15 @@ def time_source(url: str, batch_size: int, parallel: bool) -> tuple[int, float]:
     return rows, elapsed
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the parallel readers)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=3_000_000)
@@ -138,9 +148,12 @@ def main() -> int:
         "parallel": lambda: time_source(url, args.batch_size, parallel=True),
     }
     timings: dict[str, list[float]] = {name: [] for name in methods}
+    cpu: dict[str, list[float]] = {name: [] for name in methods}
     for round_ in range(args.repeat):
         for name, run in methods.items():
+            before = _cpu_seconds()
             rows, seconds = run()
+            cpu[name].append(_cpu_seconds() - before)
             assert rows == args.rows, (name, rows)
             timings[name].append(seconds)
             print(
@@ -149,7 +162,10 @@ def main() -> int:
             )
     medians = {name: statistics.median(values) for name, values in timings.items()}
     for name, seconds in medians.items():
-        print(f"{name:8} median {seconds:6.2f}s  {args.rows / seconds / 1e6:5.2f} M rows/s")
+        print(
+            f"{name:8} median {seconds:6.2f}s  {args.rows / seconds / 1e6:5.2f} M rows/s, "
+            f"client CPU {statistics.median(cpu[name]):6.2f}s"
+        )
     best = {name: min(values) for name, values in timings.items()}
     for name in ("single", "parallel"):
         print(
