@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 import subprocess
 from decimal import Decimal
@@ -1215,3 +1216,69 @@ def test_encoders_match_the_standard_library() -> None:
     assert wrap(fixed, "<", ">").to_pylist() == ["<ab>", "<cd>", "<ef>"]
     assert wrap(fixed.slice(1), "'", "").to_pylist() == ["'cd", "'ef"]
     assert wrap(pa.array(["a", None, "bc"]), "'", "'").to_pylist() == ["'a'", None, "'bc'"]
+
+
+# ---------------------------------------------------------------------------------------------
+# batches rendered in parallel slices give the same result
+
+
+@pytest.fixture
+def split_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render even tiny batches in parallel slices."""
+    from mostaframe.sinks import sql_literals
+
+    monkeypatch.setattr(sql_literals, "PARALLEL_MIN_ROWS", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+
+
+@pytest.mark.parametrize("destination", ["postgres", "postgres-text", "mysql"], indirect=True)
+def test_split_rendering_round_trips(
+    split_batches: None, destination: tuple[str, str, dict[str, Any]]
+) -> None:
+    kind, target, options = destination
+    schema, entity = everything_schema()
+    run_copy(
+        _sink_for(kind, target, **options), schema, [entity], {entity.name: everything_batches()}
+    )
+    assert_same_rows(kind, read_database(target, entity))
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("sql-dump", {"dialect": "postgres", "rows_per_statement": 3}),
+        ("sql-dump", {"dialect": "mysql"}),
+        ("sql-dump", {"dialect": "sqlite"}),
+        ("json", {}),
+        ("ndjson", {}),
+    ],
+)
+def test_split_rendering_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, options: dict[str, Any]
+) -> None:
+    from mostaframe.sinks import sql_literals
+
+    schema, entity = everything_schema()
+    outputs = []
+    for threshold in (10**9, 2):
+        monkeypatch.setattr(sql_literals, "PARALLEL_MIN_ROWS", threshold)
+        monkeypatch.setattr(os, "cpu_count", lambda: 4)
+        target = tmp_path / f"{threshold}" / ("out" if kind == "ndjson" else "out.x")
+        run_copy(
+            get_sink(kind, target, **options), schema, [entity], {entity.name: everything_batches()}
+        )
+        files = sorted(p for p in target.parent.rglob("*") if p.is_file())
+        text = b"".join(p.read_bytes() for p in files)
+        outputs.append(re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"<now>", text))
+    assert outputs[0] == outputs[1]
+
+
+def test_split_rendering_names_the_right_row(split_batches: None, tmp_path: Path) -> None:
+    schema, entity, batch = _one_column("string", ["a", "b", "c", "d", "e\x00"])
+    with pytest.raises(SinkError, match="entity Odd, column v, row 7: text contains a NUL"):
+        run_copy(
+            get_sink("sql-dump", tmp_path / "d.sql"),
+            schema,
+            [entity],
+            {"Odd": [batch.slice(0, 3), batch]},
+        )

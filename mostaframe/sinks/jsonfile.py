@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import Location, assemble, concatenated, json_cells
+from .sql_literals import Location, assemble, concatenated, json_cells, render_parts
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -114,22 +114,29 @@ class JsonSink(FileSink):
         )
 
     def _write(self, batch: pa.RecordBatch) -> int:
-        assert self._handle is not None and self.entity is not None and self.result is not None
+        assert self._handle is not None and self.result is not None
+        parts = render_parts(batch, self.render)
+        if not self.ndjson and self.result.rows == 0:
+            parts[0] = parts[0][1:]  # the entity's first row has no comma before it
+        for data in parts:
+            self._handle.write(data)
+        return sum(len(data) for data in parts)
+
+    def render(self, batch: pa.RecordBatch, offset: int = 0) -> memoryview:
+        """The rows of ``batch`` as JSON text: ``{"k":v,…}\n`` (NDJSON) or ``,\n{"k":v,…}``
+        (archive). ``offset``: position of the batch's first row among the entity's rows
+        already rendered in this write (for error messages)."""
+        assert self.entity is not None and self.result is not None
+        first = self.result.rows + offset
         cells = [
-            json_cells(column, Location(self.entity.name, name, self.result.rows), kind=kind)
+            json_cells(column, Location(self.entity.name, name, first), kind=kind)
             for column, name, kind in zip(
                 batch.columns, batch.schema.names, self._kinds, strict=True
             )
         ]
-        # every row is '<lead>{"k":v,…}<tail>': NDJSON ends rows with a newline, the archive
-        # starts them with ",\n" (the entity's first row drops that comma below)
         lead, tail = ("{", "}\n") if self.ndjson else (",\n{", "}")
         rows = assemble(cells, separator=",", null="null", lead=lead, tail=tail, keys=self._keys)
-        data = concatenated(rows)
-        if not self.ndjson and self.result.rows == 0:
-            data = data[1:]
-        self._handle.write(data)
-        return len(data)
+        return concatenated(rows)
 
     def _close(self) -> None:
         assert self._handle is not None

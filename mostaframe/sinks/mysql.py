@@ -29,6 +29,7 @@ from .sql_literals import (
     assemble,
     concatenated,
     offsets_and_data,
+    render_parts,
     sql_cells,
 )
 
@@ -142,18 +143,21 @@ class MySQLSink(DatabaseSink):
             tail = "\n" + self._upsert(entity)
         self._tail = tail.encode()
 
-    def render(self, batch: pa.RecordBatch) -> pa.Array:
-        """The rows of ``batch`` as ``(v1, v2, …),\\n`` SQL text (MySQL literals)."""
+    def render(self, batch: pa.RecordBatch, offset: int = 0) -> pa.Array:
+        """The rows of ``batch`` as ``(v1, v2, …),\n`` SQL text (MySQL literals); ``offset``
+        places the batch among the entity's rows, for error messages."""
         assert self.entity is not None and self.result is not None
+        first = self.result.rows + offset
         cells = [
-            sql_cells(column, STYLES["mysql"], Location(self.entity.name, name, self.result.rows))
+            sql_cells(column, STYLES["mysql"], Location(self.entity.name, name, first))
             for column, name in zip(batch.columns, batch.schema.names, strict=True)
         ]
         return assemble(cells, separator=", ", null="NULL", lead="(", tail="),\n")
 
     def _write(self, batch: pa.RecordBatch) -> int:
         sent = 0
-        for statement in insert_statements(self.render(batch), self._head, self._tail, self._limit):
-            self._execute(statement)
-            sent += len(statement)
+        for rows in render_parts(batch, self.render):
+            for statement in insert_statements(rows, self._head, self._tail, self._limit):
+                self._execute(statement)
+                sent += len(statement)
         return sent

@@ -43,6 +43,7 @@ from .sql_literals import (
     pg_array_text,
     rebuild_lists,
     refuse_nul,
+    render_parts,
     sql_cells,
     timestamp_text,
     wrap,
@@ -481,10 +482,12 @@ class PostgresSink(DatabaseSink):
         fmt = "BINARY" if self._binary else "TEXT"
         self._copy_sql = f"COPY {target} ({self._columns(entity)}) FROM STDIN (FORMAT {fmt})"
 
-    def encode(self, batch: pa.RecordBatch) -> memoryview:
-        """The COPY payload of ``batch`` for the open entity (binary or text format)."""
+    def encode(self, batch: pa.RecordBatch, offset: int = 0) -> memoryview:
+        """The COPY payload of ``batch`` for the open entity (binary or text format, no
+        signature); ``offset`` places the batch among the entity's rows, for messages."""
         assert self.entity is not None and self.result is not None
-        where = [Location(self.entity.name, name, self.result.rows) for name in batch.schema.names]
+        first = self.result.rows + offset
+        where = [Location(self.entity.name, name, first) for name in batch.schema.names]
         if self._binary:
             cells = [
                 encode(column, loc)
@@ -500,17 +503,18 @@ class PostgresSink(DatabaseSink):
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self.entity is not None
-        payload = self.encode(batch)
+        payloads = render_parts(batch, self.encode)
         with self.connection.cursor() as cursor:
             with cursor.copy(self._copy_sql) as copy:
                 if self._binary:
                     copy.write(SIGNATURE)
-                copy.write(payload)
+                for payload in payloads:
+                    copy.write(payload)
                 if self._binary:
                     copy.write(TRAILER)
             if self._stage:
                 self._merge(cursor, self.entity)
-        return len(payload)
+        return sum(len(payload) for payload in payloads)
 
     def _merge(self, cursor: Any, entity: Entity) -> None:
         columns = self._columns(entity)

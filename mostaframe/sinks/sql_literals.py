@@ -23,8 +23,10 @@ list           ``'{1,2}'`` (array)   JSON text             JSON text
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -33,7 +35,9 @@ import pyarrow.compute as pc
 from ..errors import SinkError, UnsupportedError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,30 @@ def _regex_class_char(char: str) -> str:
     return f"\\x{{{code:x}}}" if code < 0x20 or char in "\\]^-[" else char
 
 
+#: batches smaller than this are rendered in one piece (threads would cost more than they save)
+PARALLEL_MIN_ROWS = 20_000
+_POOL: ThreadPoolExecutor | None = None
+
+
+def render_parts(batch: pa.RecordBatch, render: Callable[[pa.RecordBatch, int], T]) -> list[T]:
+    """``render(part, offset)`` over consecutive slices of ``batch``, one per CPU (at most 4),
+    in threads — pyarrow compute and numpy release the GIL — results in row order.
+
+    Rendering text is CPU-bound and each pyarrow kernel runs on one core: slicing the batch is
+    what puts the second core to work. Exceptions propagate from the first failing part.
+    """
+    global _POOL
+    workers = min(4, os.cpu_count() or 1)
+    if workers < 2 or batch.num_rows < PARALLEL_MIN_ROWS:
+        return [render(batch, 0)]
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mostaframe-render")
+    step = -(-batch.num_rows // workers)
+    offsets = range(0, batch.num_rows, step)
+    futures = [_POOL.submit(render, batch.slice(offset, step), offset) for offset in offsets]
+    return [future.result() for future in futures]
+
+
 # ---------------------------------------------------------------------------------------------
 # cells: a column's values plus the constant text around each of them
 
@@ -745,6 +773,7 @@ __all__ = [
     "quote_text",
     "rebuild_lists",
     "refuse_nul",
+    "render_parts",
     "replace_where",
     "sql_cells",
     "sql_literals",

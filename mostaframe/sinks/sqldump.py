@@ -48,7 +48,15 @@ import pyarrow.compute as pc
 from ..errors import SinkError
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import STYLES, Location, assemble, concatenated, sql_cells, upsert_clause
+from .sql_literals import (
+    STYLES,
+    Location,
+    assemble,
+    concatenated,
+    render_parts,
+    sql_cells,
+    upsert_clause,
+)
 
 if TYPE_CHECKING:
     from ..schema.model import Entity
@@ -288,9 +296,11 @@ class SqlDumpSink(FileSink):
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self._handle is not None and self.result is not None
-        data = concatenated(self.render(batch, self.result.rows))
-        self._handle.write(data)
-        return len(data)
+        first = self.result.rows
+        parts = render_parts(batch, lambda part, at: concatenated(self.render(part, first + at)))
+        for data in parts:
+            self._handle.write(data)
+        return sum(len(data) for data in parts)
 
     def _close(self) -> None:
         assert self.result is not None and self.entity is not None
