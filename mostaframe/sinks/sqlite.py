@@ -7,8 +7,9 @@ kind            stored as
 ==============  =================================================================================
 int, bigint…    INTEGER
 float, real     REAL; ±infinity as ±Inf; NaN is refused (SQLite would store NULL)
-decimal         TEXT ``-12.50`` with exactly ``scale`` digits (in a DECIMAL column SQLite's
-                NUMERIC affinity turns it into INTEGER/REAL: 15 significant digits survive)
+decimal         TEXT ``-12.50`` with exactly ``scale`` digits; kept as text by the
+                ``DECIMAL_TEXT(p, s)`` columns the dialect declares for p > 15, turned into
+                REAL (exact up to 15 digits) by the NUMERIC affinity of ``DECIMAL(p, s)``
 boolean         INTEGER 1 / 0
 datetime        TEXT ``YYYY-MM-DD HH:MM:SS.ffffff`` (microseconds, lossless, sorts as time)
 datetime tz     TEXT ``YYYY-MM-DD HH:MM:SS.ffffffZ`` — the instant in UTC
