@@ -547,13 +547,6 @@ def fitzone_workload(url: str, schema: Schema, seed: int) -> int:
     return touched
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the PostgreSQL source reads inet as inet::text ('1.2.3.4/32', what the snapshot "
-    "stores) while pgoutput sends inet's output form ('1.2.3.4'): Session.ip_address and "
-    "AuditLog.ip_address differ after an update. Fix in mostaframe/sources (read through the "
-    "output function, e.g. format('%s', col)); this marker must then go (strict)",
-)
 def test_fitzone_replicates_from_postgres_to_sqlite(pg_url: str, tmp_path: Path) -> None:
     from mostaframe.datasets import fitzone
 
