@@ -385,3 +385,58 @@ def test_mysql_key_ranges_read_every_row_once(mysql_url: str, monkeypatch) -> No
     filtered = pa.Table.from_batches(list(source.read(entity, where="v LIKE 'v1%'")))
     assert filtered.num_rows == 1 + 10 + 100 + 1000
     source.close()
+
+
+def test_reads_an_archive_written_by_mostajs_copy(tmp_path: Path) -> None:
+    """@mostajs/orm-copy-data writes JSON.stringify(output, null, 2): pretty-printed, rows keyed
+    by field name, numbers as JSON numbers, dates as ISO strings with Z."""
+    import json
+
+    archive = {
+        "source": "postgres://user@host/prod",
+        "date": "2026-04-18T15:30:00Z",
+        "entities": {
+            "Product": [
+                {
+                    "id": "uuid-10",
+                    "title": "MacBook Pro",
+                    "price": 2499.99,
+                    "createdAt": "2026-01-01T10:00:00.000Z",
+                    "active": True,
+                },
+                {"id": "uuid-11", "title": "Pen", "price": 1, "createdAt": None, "active": False},
+            ]
+        },
+    }
+    path = tmp_path / "backup.json"
+    path.write_text(json.dumps(archive, indent=2), encoding="utf-8")
+    entity = Entity(
+        "Product",
+        table="products",
+        primary_key=["id"],
+        fields=[
+            Field("id", "string"),
+            Field("title", "string"),
+            Field("price", "decimal", precision=10, scale=2),
+            Field("createdAt", "datetime", column="created_at", timezone=True, required=False),
+            Field("active", "boolean"),
+        ],
+    )
+    source = open_source("json", file=str(path))
+    source.prepare(Schema([entity]), [entity])
+    assert read_all(source, entity).to_pylist() == [
+        {
+            "id": "uuid-10",
+            "title": "MacBook Pro",
+            "price": Decimal("2499.99"),
+            "created_at": dt.datetime(2026, 1, 1, 10, 0, tzinfo=UTC),
+            "active": True,
+        },
+        {
+            "id": "uuid-11",
+            "title": "Pen",
+            "price": Decimal("1.00"),
+            "created_at": None,
+            "active": False,
+        },
+    ]
