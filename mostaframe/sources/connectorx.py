@@ -48,6 +48,8 @@ PARALLEL_MIN_PAGES = int(os.environ.get("MOSTAFRAME_PARALLEL_MIN_PAGES", "12800"
 PARALLEL_MIN_ROWS = 1_000_000
 #: tables with fewer rows than this (by the planner's estimate) are counted exactly
 EXACT_COUNT_BELOW = 200_000
+#: … and only when the table has fewer pages than this (PostgreSQL: no estimate before ANALYZE)
+EXACT_COUNT_MAX_PAGES = 2_000
 
 
 @dataclass
@@ -129,6 +131,8 @@ class ConnectorXSource(Source):
         plan = self.plan(entity)
         if plan.estimate is not None and plan.estimate >= EXACT_COUNT_BELOW:
             return None if where else plan.estimate
+        if plan.estimate is None and plan.pages >= EXACT_COUNT_MAX_PAGES:
+            return None  # never analyzed and big: a count(*) would read it all once more
         return self._count(plan, where)
 
     def read(
