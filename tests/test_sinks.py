@@ -1194,7 +1194,8 @@ def test_sql_literals_per_dialect(
 def test_encoders_match_the_standard_library() -> None:
     import random
 
-    from mostaframe.sinks.sql_literals import base64_encode, hex_encode, json_values, wrap
+    from mostaframe.sinks.sql_literals import json_values
+    from mostaframe.sinks.text import base64_encode, hex_encode, wrap
 
     rng = random.Random(7)
     blobs = [bytes(rng.randrange(256) for _ in range(rng.randrange(9))) for _ in range(300)]
@@ -1224,9 +1225,9 @@ def test_encoders_match_the_standard_library() -> None:
 @pytest.fixture
 def split_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render even tiny batches in parallel slices."""
-    from mostaframe.sinks import sql_literals
+    from mostaframe.sinks import text as sink_text
 
-    monkeypatch.setattr(sql_literals, "PARALLEL_MIN_ROWS", 2)
+    monkeypatch.setattr(sink_text, "PARALLEL_MIN_ROWS", 2)
     monkeypatch.setattr(os, "cpu_count", lambda: 4)
 
 
@@ -1255,12 +1256,12 @@ def test_split_rendering_round_trips(
 def test_split_rendering_writes_the_same_bytes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, options: dict[str, Any]
 ) -> None:
-    from mostaframe.sinks import sql_literals
+    from mostaframe.sinks import text as sink_text
 
     schema, entity = everything_schema()
     outputs = []
     for threshold in (10**9, 2):
-        monkeypatch.setattr(sql_literals, "PARALLEL_MIN_ROWS", threshold)
+        monkeypatch.setattr(sink_text, "PARALLEL_MIN_ROWS", threshold)
         monkeypatch.setattr(os, "cpu_count", lambda: 4)
         target = tmp_path / f"{threshold}" / ("out" if kind == "ndjson" else "out.x")
         run_copy(

@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .base import FileSink
-from .sql_literals import Location, base64_encode, decimal_text, json_values, timestamp_text
+from .sql_literals import json_values
+from .text import Location, base64_encode, decimal_text, timestamp_text
 
 if TYPE_CHECKING:
     import pyarrow.csv as pacsv

@@ -24,7 +24,7 @@ import pyarrow as pa
 from ..errors import SinkError
 from ..fileio import temporary_name
 from .base import DatabaseSink
-from .sql_literals import decimal_text
+from .text import decimal_text
 
 if TYPE_CHECKING:
     from ..schema.model import Entity

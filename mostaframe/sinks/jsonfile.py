@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import Location, assemble, concatenated, json_cells, render_parts
+from .sql_literals import json_cells
+from .text import Location, assemble, concatenated, render_parts
 
 if TYPE_CHECKING:
     import pyarrow as pa

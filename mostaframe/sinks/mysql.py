@@ -23,15 +23,8 @@ import numpy as np
 import pyarrow as pa
 
 from .base import DatabaseSink
-from .sql_literals import (
-    STYLES,
-    Location,
-    assemble,
-    concatenated,
-    offsets_and_data,
-    render_parts,
-    sql_cells,
-)
+from .sql_literals import STYLES, sql_cells
+from .text import Location, assemble, concatenated, offsets_and_data, render_parts
 
 if TYPE_CHECKING:
     from ..schema.model import Entity

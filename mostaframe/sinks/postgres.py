@@ -30,8 +30,8 @@ import pyarrow.compute as pc
 
 from ..errors import SinkError
 from .base import DatabaseSink
-from .sql_literals import (
-    STYLES,
+from .sql_literals import STYLES, pg_array_text, refuse_nul, sql_cells
+from .text import (
     Cells,
     Location,
     apply_escapes,
@@ -40,11 +40,8 @@ from .sql_literals import (
     decimal_text,
     hex_encode,
     offsets_and_data,
-    pg_array_text,
     rebuild_lists,
-    refuse_nul,
     render_parts,
-    sql_cells,
     timestamp_text,
     wrap,
 )

@@ -48,15 +48,8 @@ import pyarrow.compute as pc
 from ..errors import SinkError
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import (
-    STYLES,
-    Location,
-    assemble,
-    concatenated,
-    render_parts,
-    sql_cells,
-    upsert_clause,
-)
+from .sql_literals import STYLES, sql_cells, upsert_clause
+from .text import Location, assemble, concatenated, render_parts
 
 if TYPE_CHECKING:
     from ..schema.model import Entity

@@ -43,7 +43,8 @@ import pyarrow.compute as pc
 from ..errors import SinkError
 from ..fileio import temporary_name
 from .base import DatabaseSink
-from .sql_literals import Location, decimal_text, json_values, timestamp_text
+from .sql_literals import json_values
+from .text import Location, decimal_text, timestamp_text
 
 if TYPE_CHECKING:
     from ..schema.model import Entity
