@@ -29,8 +29,9 @@ import os
 from typing import Any
 
 from ..errors import SinkError
-from .base import MODES, DatabaseSink, FileSink, Sink, SinkResult
+from .base import MODES, FileSink, Sink, SinkResult
 from .csvfile import CsvSink
+from .database import DatabaseSink
 from .duckdb import DuckDBSink
 from .jsonfile import JsonSink
 from .mysql import MySQLSink

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ..errors import SinkError
 from ..fileio import temporary_name
-from .base import DatabaseSink
+from .database import DatabaseSink
 from .text import decimal_text
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import pyarrow as pa
 
-from .base import DatabaseSink
+from .database import DatabaseSink
 from .sql_literals import STYLES, sql_cells
 from .text import Location, assemble, concatenated, offsets_and_data, render_parts
 

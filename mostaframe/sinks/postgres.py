@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import SinkError
-from .base import DatabaseSink
+from .database import DatabaseSink
 from .sql_literals import STYLES, pg_array_text, refuse_nul, sql_cells
 from .text import (
     Cells,

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 
 from ..errors import SinkError
 from ..fileio import temporary_name
-from .base import DatabaseSink
+from .database import DatabaseSink
 from .sql_literals import json_values
 from .text import Location, decimal_text, timestamp_text
 
