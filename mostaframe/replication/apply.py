@@ -131,6 +131,8 @@ class ApplyStats:
         kept: target rows kept by ``target-wins`` / ``timestamp`` (their change skipped).
         by_entity: entity → ``{"upsert": n, "delete": n, "truncate": n, "kept": n}``.
         seconds: wall time of the whole call, commit included.
+        cpu_seconds: CPU time of the applying thread (embedded targets do their work in it:
+            this is the apply's own cost, whatever else the machine is doing).
         timings: seconds per step (``conflicts``, ``upsert``, ``delete``, ``truncate``,
             ``checkpoint``, ``commit``).
         oldest_commit_time: source commit time (UTC) of the oldest change applied.
@@ -147,6 +149,7 @@ class ApplyStats:
     kept: int = 0
     by_entity: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     oldest_commit_time: datetime | None = None
     committed_at: datetime | None = None
@@ -888,7 +891,7 @@ def apply_changes(
         changes=changeset.changes,
         oldest_commit_time=changeset.oldest_commit_time,
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     try:
         try:
             stats = _apply_once(connection, schema, changeset, rule, conflict_resolution, False)
@@ -899,6 +902,7 @@ def apply_changes(
         if owned:
             connection.close()
     stats.seconds = time.perf_counter() - started
+    stats.cpu_seconds = time.thread_time() - cpu
     return stats
 
 

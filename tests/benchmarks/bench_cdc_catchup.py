@@ -282,9 +282,10 @@ def main() -> None:
 
         made = pending_changes(pg_url, args.changes, base=10_000_000)
         print(f"source: {args.changes:,} changes written in {made:.1f}s")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = rule.sync()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        load = os.getloadavg()[0]
         print(
             f"catch-up: {result.changes_read:,} changes in {seconds:.2f}s = "
             f"{result.changes_read / seconds:,.0f} changes/s end to end "
@@ -295,6 +296,12 @@ def main() -> None:
             for step, value in batch.timings.items():
                 timings[step] = timings.get(step, 0.0) + value
         apply_seconds = sum(b.seconds for b in result.batches)
+        apply_cpu = sum(b.cpu_seconds for b in result.batches)
+        print(
+            f"  CPU of this process {cpu:.2f}s: apply {apply_cpu:.2f}s "
+            f"({result.changes_read / apply_cpu:,.0f} changes/s of apply CPU), capture client "
+            f"{cpu - apply_cpu:.2f}s; load average at the end {load:.1f} (2 cores)"
+        )
         print(
             f"  apply {apply_seconds:.2f}s ({', '.join(f'{k} {v:.2f}s' for k, v in timings.items())}); "
             f"capture read/decode/acknowledge overlapped in {seconds - apply_seconds:.2f}s more"
