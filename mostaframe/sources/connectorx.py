@@ -91,7 +91,10 @@ class ConnectorXSource(Source):
     # -- dialect hooks ---------------------------------------------------------------------
 
     def quote(self, identifier: str) -> str:
-        raise NotImplementedError
+        """``identifier`` quoted for this dialect (mostaframe.dialects does the quoting)."""
+        from ..dialects import get_dialect
+
+        return get_dialect(self.dialect).quote(identifier)
 
     def _connect(self) -> Any:
         raise NotImplementedError
@@ -241,9 +244,6 @@ class PostgresSource(ConnectorXSource):
     dialect = "postgres"
     PRE_EXECUTION: ClassVar[list[str]] = ["SET TIME ZONE 'UTC'"]
 
-    def quote(self, identifier: str) -> str:
-        return '"' + identifier.replace('"', '""') + '"'
-
     def _connect(self) -> Any:
         import psycopg
 
@@ -384,9 +384,6 @@ class MySQLSource(ConnectorXSource):
     dialect = "mysql"
     # TIMESTAMP columns come back in the session's zone: make it UTC
     PRE_EXECUTION: ClassVar[list[str]] = ["SET time_zone = '+00:00'"]
-
-    def quote(self, identifier: str) -> str:
-        return "`" + identifier.replace("`", "``") + "`"
 
     def _connect(self) -> Any:
         import pymysql

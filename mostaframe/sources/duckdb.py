@@ -47,7 +47,9 @@ class DuckDBSource(Source):
         self._plans: dict[str, tuple[str, list[str]]] = {}
 
     def quote(self, identifier: str) -> str:
-        return '"' + identifier.replace('"', '""') + '"'
+        from ..dialects import get_dialect
+
+        return get_dialect("duckdb").quote(identifier)
 
     def _connect(self) -> Any:
         import duckdb

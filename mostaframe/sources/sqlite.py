@@ -51,7 +51,9 @@ class SQLiteSource(Source):
         self._connection: sqlite3.Connection | None = None
 
     def quote(self, identifier: str) -> str:
-        return '"' + identifier.replace('"', '""') + '"'
+        from ..dialects import get_dialect
+
+        return get_dialect("sqlite").quote(identifier)
 
     @property
     def connection(self) -> sqlite3.Connection:
