@@ -33,6 +33,12 @@ SETTINGS: dict[str, Setting] = {
     "queue_depth": Setting(
         "MOSTAFRAME_QUEUE_DEPTH", 4, int, "batches buffered per destination in a copy"
     ),
+    "parallel_min_pages": Setting(
+        "MOSTAFRAME_PARALLEL_MIN_PAGES",
+        12_800,
+        int,
+        "PostgreSQL tables of at least this many 8 kB pages are read in parallel ctid ranges",
+    ),
     "quiet": Setting(
         "MOSTAFRAME_QUIET",
         False,

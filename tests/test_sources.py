@@ -107,7 +107,7 @@ def test_parallel_ctid_ranges_read_every_row_once(pg_url: str, monkeypatch) -> N
             Field("label", "string"),
         ],
     )
-    monkeypatch.setattr(cx_source, "PARALLEL_MIN_PAGES", 2)
+    monkeypatch.setenv("MOSTAFRAME_PARALLEL_MIN_PAGES", "2")
     source = open_source("db", uri=pg_url)
     source.prepare(schema, [entity])
     partitions = source._partitions(source.plan(entity))

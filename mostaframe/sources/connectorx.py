@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..config import resolve
 from ..errors import DatabaseConnectionError, SourceError
 from ..secrets import DatabaseURI, mask_text, mask_uri
 from . import Source, conform
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 #: read a table with this many worker processes when it is large enough
 PARALLEL_READERS = 2
 #: PostgreSQL tables of at least this many 8 kB pages (≈ 100 MB) are read in parallel
-PARALLEL_MIN_PAGES = int(os.environ.get("MOSTAFRAME_PARALLEL_MIN_PAGES", "12800"))
 #: MySQL tables of at least this many rows (estimate) are read in parallel
 PARALLEL_MIN_ROWS = 1_000_000
 #: tables with fewer rows than this (by the planner's estimate) are counted exactly
@@ -326,7 +325,7 @@ class PostgresSource(ConnectorXSource):
         return f"{column}::text"
 
     def _partitions(self, plan: ReadPlan) -> list[str]:
-        if not plan.heap or plan.pages < PARALLEL_MIN_PAGES:
+        if not plan.heap or plan.pages < int(resolve("parallel_min_pages")):
             return []
         step = plan.pages // PARALLEL_READERS
         bounds = [step * i for i in range(1, PARALLEL_READERS)]

@@ -111,10 +111,9 @@ def time_raw(url: str, batch_size: int) -> tuple[int, float]:
 
 
 def time_source(url: str, batch_size: int, parallel: bool) -> tuple[int, float]:
-    import mostaframe.sources.connectorx as module
     from mostaframe.sources import open_source
 
-    module.PARALLEL_MIN_PAGES = 1 if parallel else 10**12
+    os.environ["MOSTAFRAME_PARALLEL_MIN_PAGES"] = "1" if parallel else str(10**12)
     entity = lineitem_entity()
     source = open_source("db", uri=url)
     started = time.perf_counter()
