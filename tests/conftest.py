@@ -41,6 +41,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             subprocess.run(
                 ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=folder,
+                stdout=subprocess.DEVNULL,
                 check=False,
                 timeout=600,
             )
