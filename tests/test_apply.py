@@ -528,3 +528,16 @@ def test_replaying_changes_older_than_the_snapshot_converges(db_url: str) -> Non
         db_url, SCHEMA, ChangeSet([[changes("Member", [moved], [{"id": 5}], 3)]], 2, 3), rule="s"
     )
     assert read_back(db_url, "Member") == expected([moved], "Member")
+
+
+def test_hostile_text_round_trips(db_url: str) -> None:
+    from helpers import HOSTILE
+
+    create_tables(db_url)
+    rows = [
+        member_row(i, email=f"{text} <{i}>", tags=[text, "x"])
+        for i, text in enumerate(HOSTILE, start=1)
+    ]
+    apply_changes(db_url, SCHEMA, ChangeSet([[changes("Member", rows)]], 0, 1), rule="h")
+    apply_changes(db_url, SCHEMA, ChangeSet([[changes("Member", rows, [], 2)]], 1, 2), rule="h")
+    assert read_back(db_url, "Member") == expected(rows, "Member")

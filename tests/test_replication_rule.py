@@ -153,8 +153,8 @@ class SourceWriter:
         if self.dialect == "postgres":
             data = [table.column(c).to_pylist() for c in columns]
         else:
-            from mostaframe.sinks.sql_literals import Location
             from mostaframe.sinks.sqlite import sqlite_values
+            from mostaframe.sinks.text import Location
 
             data = [
                 sqlite_values(table.column(c).combine_chunks(), Location(entity.name, c))
@@ -591,3 +591,19 @@ def test_missing_replication_privilege_names_the_fix(pg_url: str, tmp_path: Path
         with psycopg.connect(pg_url, autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+def test_postgres_replicates_to_mysql(pg_url: str, mysql_url: str, tmp_path: Path) -> None:
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer)
+    rule = make_rule(pg_url, mysql_url, tmp_path, capture="triggers")
+    try:
+        assert rule.sync().kind == "snapshot"
+        assert checksums(mysql_url, SCHEMA) == checksums(pg_url, SCHEMA)
+        workload(writer, seed=21, transactions=15)
+        assert rule.sync().kind == "changes"
+        assert checksums(mysql_url, SCHEMA) == checksums(pg_url, SCHEMA)
+    finally:
+        rule.drop()
+        writer.close()

@@ -27,7 +27,7 @@ duckdb      the Arrow batch registered as a view, ``INSERT … ON CONFLICT`` / `
 ==========  ===================================================================================
 
 Values take the same representation as the copy engine's sinks (SQL literal rules of
-:mod:`mostaframe.sinks.sql_literals`), so rows written by a snapshot and by change apply are
+:mod:`mostaframe.sinks`), so rows written by a snapshot and by change apply are
 byte-identical.
 
 Conflict resolution (``conflict_resolution=``):
@@ -59,7 +59,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import MostaframeError, ReplicationError
 from ..secrets import mask_text, mask_uri, parse_uri
@@ -264,10 +263,14 @@ class Target(ABC):
             return f"{self.quote(entity.db_schema)}.{self.quote(entity.table)}"
         return self.quote(entity.table)
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    def execute(self, sql: str | bytes, params: Sequence[Any] = ()) -> int:
         cursor = self.connection.cursor()
         try:
-            cursor.execute(sql, params)
+            if params:
+                cursor.execute(sql, params)
+            else:
+                # no parameters: the driver must not read '%' in literals as placeholders
+                cursor.execute(sql)
             return cursor.rowcount
         finally:
             cursor.close()
@@ -501,8 +504,8 @@ class SQLiteTarget(Target):
     @staticmethod
     def _rows(batch: pa.RecordBatch, entity: Entity) -> Iterator[tuple]:
         # the SQLite sink's own conversion: snapshot rows and applied rows are identical
-        from ..sinks.sql_literals import Location
         from ..sinks.sqlite import sqlite_values
+        from ..sinks.text import Location
 
         columns = [
             sqlite_values(column, Location(entity.name, name))
@@ -664,26 +667,23 @@ class MySQLTarget(Target):
         return code in (1205, 1213, 2003, 2006, 2013) or isinstance(error, pymysql.OperationalError)
 
     def _literal_rows(self, entity: Entity, batch: pa.RecordBatch) -> pa.Array:
-        from ..sinks.sql_literals import STYLES, Location, join_columns, sql_literals
+        """``(v1, v2, …),\n`` per row, rendered by the MySQL sink's own literal rules."""
+        from ..sinks.sql_literals import STYLES, sql_cells
+        from ..sinks.text import Location, assemble
 
-        literals = []
-        for name, column in zip(batch.schema.names, batch.columns, strict=True):
-            literal = sql_literals(column, STYLES["mysql"], Location(entity.name, name))
-            literals.append(pc.fill_null(literal, "NULL"))
-        pieces = ["(", *[","] * (len(literals) - 1), ")"]
-        return join_columns(literals, pieces)
+        cells = [
+            sql_cells(column, STYLES["mysql"], Location(entity.name, name))
+            for name, column in zip(batch.schema.names, batch.columns, strict=True)
+        ]
+        return assemble(cells, separator=", ", null="NULL", lead="(", tail="),\n")
 
     def _insert(self, head: str, tail: str, rows: pa.Array) -> None:
-        texts = rows.to_pylist()
-        start, size = 0, 0
-        for i, text in enumerate(texts):
-            size += len(text) + 1
-            if size > self.statement_bytes:
-                if i > start:
-                    self.execute(f"{head} {','.join(texts[start:i])}{tail}")
-                start, size = i, len(text) + 1
-        if start < len(texts):
-            self.execute(f"{head} {','.join(texts[start:])}{tail}")
+        from ..sinks.mysql import insert_statements
+
+        for statement in insert_statements(
+            rows, f"{head}\n".encode(), tail.encode(), self.statement_bytes
+        ):
+            self.execute(statement)
 
     def stage(self, entity: Entity, batch: pa.RecordBatch) -> str:
         name = self.quote(self.stage_name())
@@ -793,7 +793,7 @@ class DuckDBTarget(Target):
         for column in batch.columns:
             # DuckDB's DECIMAL stops at 38 digits: wider decimals are VARCHAR columns (exact text)
             if pa.types.is_decimal256(column.type):
-                from ..sinks.sql_literals import decimal_text
+                from ..sinks.text import decimal_text
 
                 column = decimal_text(column)
             columns.append(column)
