@@ -21,7 +21,8 @@ Targets (one small class each, registered by dialect name in :data:`TARGETS`):
 dialect     how rows are written
 ==========  ===================================================================================
 sqlite      ``executemany`` of ``INSERT … ON CONFLICT (pk) DO UPDATE`` / ``DELETE … WHERE pk=?``
-postgres    COPY into a temporary table, then ``INSERT … SELECT … ON CONFLICT`` / ``DELETE USING``
+postgres    COPY (text format, the PostgreSQL sink's encoding) into a temporary table, then
+            ``INSERT … SELECT … ON CONFLICT`` / ``DELETE USING``
 mysql       multi-row ``REPLACE`` literals (vectorised text); ``DELETE … JOIN`` a temp table
 duckdb      the Arrow batch registered as a view, ``INSERT … ON CONFLICT`` / ``DELETE … USING``
 ==========  ===================================================================================
@@ -591,13 +592,20 @@ class PostgresTarget(Target):
             f"FROM {self.table(entity)} WHERE false"
         )
         ordered = ", ".join(self.quote(c) for c in names)
-        columns = [column.to_pylist() for column in batch.columns]
+        # the PostgreSQL sink's COPY text encoding, vectorised: no Python object per value
+        from ..sinks.postgres import copy_text_values
+        from ..sinks.text import Cells, Location, assemble, concatenated
+
+        fields = [
+            Cells(copy_text_values(column, Location(entity.name, column_name)))
+            for column_name, column in zip(names, batch.columns, strict=True)
+        ]
+        payload = concatenated(assemble(fields, separator="\t", null="\\N", tail="\n"))
         with (
             self.connection.cursor() as cursor,
             cursor.copy(f"COPY {name} ({ordered}) FROM STDIN") as copy,
         ):
-            for row in zip(*columns, strict=True):
-                copy.write_row(row)
+            copy.write(payload)
         return name
 
     def upsert(self, entity: Entity, rows: pa.RecordBatch) -> None:
