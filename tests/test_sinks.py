@@ -1282,3 +1282,35 @@ def test_split_rendering_names_the_right_row(split_batches: None, tmp_path: Path
             [entity],
             {"Odd": [batch.slice(0, 3), batch]},
         )
+
+
+@pytest.mark.parametrize(
+    ("precision", "scale"), [(18, 0), (17, 3), (16, 2), (5, 5), (1, 0), (19, 4), (38, 10), (65, 30)]
+)
+def test_postgres_numeric_cells_at_every_width(pg_url: str, precision: int, scale: int) -> None:
+    """Fast (int64) and text paths of the numeric encoder: extremes, signs, nulls, zeros."""
+    import random
+
+    rng = random.Random(precision * 100 + scale)
+    top = 10**precision - 1
+    unscaled = [top, -top, 0, 1, -1, None] + [rng.randint(-top, top) for _ in range(200)]
+    values = [None if u is None else Decimal(f"{u}E-{scale}") for u in unscaled]  # exact
+    entity = Entity(
+        "Num",
+        table="num",
+        primary_key=["id"],
+        fields=[
+            Field("id", "int"),
+            Field("v", "decimal", precision=precision, scale=scale, required=False),
+        ],
+    )
+    batch = pa.RecordBatch.from_pylist(
+        [{"id": i, "v": v} for i, v in enumerate(values)], schema=arrow_schema(entity)
+    )
+    run_copy(
+        get_sink("db", pg_url, copy_format="binary"),
+        Schema([entity]),
+        [entity],
+        {"Num": [batch.slice(0, 3), batch.slice(3)]},
+    )
+    assert [r["v"] for r in read_database(pg_url, entity)] == values

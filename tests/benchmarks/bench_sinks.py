@@ -145,11 +145,15 @@ def time_sink(
     started = time.perf_counter()
     cpu = time.process_time()
     sink.begin(schema, [entity])
-    sink.open(entity)
-    for batch in batches:
-        sink.write(batch)
-    result = sink.close()
-    sink.finish()
+    try:
+        sink.open(entity)
+        for batch in batches:
+            sink.write(batch)
+        result = sink.close()
+        sink.finish()
+    except BaseException:
+        sink.cancel()
+        raise
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     assert result.rows == table.num_rows, result
@@ -182,8 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         "sql-dump sqlite": lambda: time_sink(
             "sql-dump", str(work / "lite.sql"), table, args.batch_size, dialect="sqlite"
         ),
-        "sqlite": lambda: time_sink("sqlite", str(work / "a.sqlite"), table, args.batch_size),
-        "duckdb": lambda: time_sink("duckdb", str(work / "a.duckdb"), table, args.batch_size),
+        "sqlite": lambda: time_sink(
+            "sqlite", str(work / "a.sqlite"), table, args.batch_size, mode="replace"
+        ),
+        "duckdb": lambda: time_sink(
+            "duckdb", str(work / "a.duckdb"), table, args.batch_size, mode="replace"
+        ),
         "postgres (binary COPY)": lambda: time_sink(
             "db", pg, table, args.batch_size, mode="replace"
         ),
