@@ -1314,3 +1314,36 @@ def test_postgres_numeric_cells_at_every_width(pg_url: str, precision: int, scal
         {"Num": [batch.slice(0, 3), batch.slice(3)]},
     )
     assert [r["v"] for r in read_database(pg_url, entity)] == values
+
+
+@pytest.mark.parametrize("ndjson", [True, False])
+def test_json_engines_write_the_same_values(tmp_path: Path, ndjson: bool) -> None:
+    """polars' writer (no JSON column here) and the pyarrow assembly agree value for value."""
+    schema, entity = everything_schema()
+    entity.fields = [f for f in entity.fields if f.kind != "json"]
+    batches = [
+        pa.RecordBatch.from_pylist(
+            [{k: v for k, v in row.items() if k != "j"} for row in ROWS],
+            schema=arrow_schema(entity),
+        )
+    ]
+    documents = {}
+    for engine in ("auto", "arrow"):
+        target = tmp_path / engine / ("out" if ndjson else "a.json")
+        run_copy(
+            get_sink("json", target, ndjson=ndjson, engine=engine),
+            schema,
+            [entity],
+            {entity.name: batches},
+        )
+        if ndjson:
+            text = (target / "everything.ndjson").read_text(encoding="utf-8")
+            documents[engine] = [json.loads(line) for line in text.split("\n") if line]
+        else:
+            documents[engine] = json.loads(target.read_text(encoding="utf-8"))["entities"]
+    assert documents["auto"] == documents["arrow"]
+    rows = documents["auto"] if ndjson else documents["auto"]["Everything"]
+    assert read_json_rows(rows, entity) == [
+        {f.column: canon(f, row[f.column]) for f in entity.fields}
+        for row in pa.Table.from_batches(batches).to_pylist()
+    ]

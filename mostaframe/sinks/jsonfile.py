@@ -33,20 +33,55 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ..secrets import mask_text
 from .base import FileSink
 from .sql_literals import json_cells
-from .text import Location, assemble, concatenated, render_parts
+from .text import (
+    Location,
+    assemble,
+    base64_encode,
+    concatenated,
+    decimal_text,
+    is_binary,
+    render_parts,
+    timestamp_text,
+)
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from ..schema.model import Entity
+
+
+def _polars_ready(column: pa.Array, kind: str | None) -> pa.Array | None:
+    """``column`` in a type polars writes as this module's JSON, or None when it cannot."""
+    typ = column.type
+    if kind == "json":
+        return None  # polars would quote the JSON text
+    if pa.types.is_floating(typ):
+        return column if pc.all(pc.fill_null(pc.is_finite(column), True)).as_py() else None
+    if pa.types.is_integer(typ) or pa.types.is_boolean(typ) or pa.types.is_string(typ):
+        return column
+    if pa.types.is_decimal(typ):
+        return decimal_text(column)
+    if pa.types.is_timestamp(typ):
+        return timestamp_text(column, sep="T")
+    if pa.types.is_date(typ) or pa.types.is_time(typ):
+        return pc.cast(column, pa.string())
+    if is_binary(typ):
+        return base64_encode(column)
+    if pa.types.is_list(typ):
+        value = typ.value_type
+        if pa.types.is_integer(value) or pa.types.is_boolean(value) or pa.types.is_string(value):
+            return column
+    return None
 
 
 class JsonSink(FileSink):
@@ -58,10 +93,17 @@ class JsonSink(FileSink):
             (masked; never a password).
         keys: ``"field"`` (model field names, default, as @mostajs) or ``"column"`` (database
             column names).
+        engine: ``"auto"`` (polars' NDJSON writer where it writes the same values, else
+            pyarrow text assembly) or ``"arrow"`` (always pyarrow).
     """
 
     kind: ClassVar[str] = "json"
-    OPTIONS: ClassVar[dict[str, Any]] = {"ndjson": False, "source": None, "keys": "field"}
+    OPTIONS: ClassVar[dict[str, Any]] = {
+        "ndjson": False,
+        "source": None,
+        "keys": "field",
+        "engine": "auto",
+    }
 
     def __init__(self, target: str | os.PathLike[str], **kwargs: Any) -> None:
         super().__init__(target, **kwargs)
@@ -102,6 +144,7 @@ class JsonSink(FileSink):
         fields = entity.fields
         names = [f.name if self.options["keys"] == "field" else f.column for f in fields]
         self._keys = [json.dumps(name, ensure_ascii=False) + ":" for name in names]
+        self._names = names
         self._kinds = [f.kind for f in fields]
         if self.ndjson:
             self._handle = self._start_file(Path(self.target) / f"{entity.table}.ndjson")
@@ -128,6 +171,10 @@ class JsonSink(FileSink):
         (archive). ``offset``: position of the batch's first row among the entity's rows
         already rendered in this write (for error messages)."""
         assert self.entity is not None and self.result is not None
+        if self.options["engine"] != "arrow":
+            fast = self._render_with_polars(batch)
+            if fast is not None:
+                return fast
         first = self.result.rows + offset
         cells = [
             json_cells(column, Location(self.entity.name, name, first), kind=kind)
@@ -138,6 +185,29 @@ class JsonSink(FileSink):
         lead, tail = ("{", "}\n") if self.ndjson else (",\n{", "}")
         rows = assemble(cells, separator=",", null="null", lead=lead, tail=tail, keys=self._keys)
         return concatenated(rows)
+
+    def _render_with_polars(self, batch: pa.RecordBatch) -> memoryview | bytes | None:
+        """The same text through polars' ``write_ndjson`` (multi-threaded Rust), for batches
+        whose every column polars writes by this module's rules once prepared: decimals,
+        dates, times, datetimes and bytes are turned into their JSON strings first. None
+        (use the Arrow path) for embedded JSON columns, non-finite floats (polars writes
+        null) and lists of anything but numbers, booleans and text."""
+        import polars as pl
+
+        columns = []
+        for column, kind in zip(batch.columns, self._kinds, strict=True):
+            prepared = _polars_ready(column, kind)
+            if prepared is None:
+                return None
+            columns.append(prepared)
+        frame = pl.from_arrow(pa.Table.from_arrays(columns, names=self._names))
+        buffer = io.BytesIO()
+        frame.write_ndjson(buffer)
+        data = buffer.getvalue()
+        if self.ndjson:
+            return data
+        # rows are separated by "\n" only (newlines inside strings are escaped)
+        return b",\n" + data[:-1].replace(b"\n", b",\n")
 
     def _close(self) -> None:
         assert self._handle is not None
