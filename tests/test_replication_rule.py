@@ -547,13 +547,24 @@ def fitzone_workload(url: str, schema: Schema, seed: int) -> int:
     return touched
 
 
-def test_fitzone_replicates_from_postgres_to_sqlite(pg_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "capture"),
+    [
+        ("sqlite", "pgoutput"),
+        ("sqlite", "triggers"),
+        ("duckdb", "pgoutput"),
+        ("duckdb", "triggers"),
+    ],
+)
+def test_fitzone_replicates_from_postgres(
+    pg_url: str, tmp_path: Path, kind: str, capture: str
+) -> None:
     from mostaframe.datasets import fitzone
 
     fitzone.load(pg_url, scale=0.002, quiet=True)
     schema = fitzone.load_schema()
-    target = str(tmp_path / "fitzone.sqlite")
-    rule = make_rule(pg_url, target, tmp_path, schema=schema, capture="pgoutput")
+    target = str(tmp_path / f"fitzone.{kind}")
+    rule = make_rule(pg_url, target, tmp_path, schema=schema, capture=capture)
     try:
         snapshot = rule.sync()
         assert len(snapshot.snapshot_rows) == len(schema.select())
