@@ -31,7 +31,9 @@ def test_every_command_has_help_and_docs() -> None:
         for action in sub._actions:
             flags = [f for f in action.option_strings if f not in ("-h", "--help")]
             if flags:
-                assert any(f in DOC for f in flags), f"{name} {flags} is not documented in docs/cli.md"
+                assert any(f in DOC for f in flags), (
+                    f"{name} {flags} is not documented in docs/cli.md"
+                )
 
 
 def test_schema_import_ddl_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

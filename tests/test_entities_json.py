@@ -238,7 +238,7 @@ def test_malformed_files_name_the_entity_and_the_key(tmp_path: Path, mutate, mes
 
 
 def test_missing_and_invalid_files(tmp_path: Path) -> None:
-    with pytest.raises(SchemaError, match="does not exist.*mostaframe schema import"):
+    with pytest.raises(SchemaError, match=r"does not exist.*mostaframe schema import"):
         read_schema(tmp_path / "nope.json")
     (tmp_path / "broken.json").write_text('[{"name": "A",}]')
     with pytest.raises(SchemaError, match=r"broken.json:1:15: not valid JSON"):
