@@ -551,7 +551,7 @@ def test_get_sink_resolves_kinds_aliases_and_db_dialects(tmp_path: Path) -> None
             lambda: get_sink("sql-dump", "x", rows_per_statment=5),
             "sql-dump sink: unknown option 'rows_per_statment'; did you mean 'rows_per_statement'?",
         ),
-        (lambda: get_sink("sql-dump", "x", dialect="oracle"), "sql-dump: no dump dialect 'oracle'"),
+        (lambda: get_sink("sql-dump", "x", dialect="oracle"), "sql-dump: unknown dialect 'oracle'"),
         (
             lambda: get_sink("sql-dump", "x", rows_per_statement=0),
             "rows_per_statement must be a positive",

@@ -139,22 +139,6 @@ def upsert_clause(dialect: str, keys: list[str], others: list[str]) -> str:
     return template.format(keys=", ".join(keys), updates=updates)
 
 
-def literal_style(dialect: str) -> LiteralStyle:
-    """The :class:`LiteralStyle` of ``dialect`` (canonical names and aliases accepted).
-
-    Raises:
-        UnsupportedError: no literal style for that dialect.
-    """
-    from ..dialects import canonical_dialect
-
-    name = canonical_dialect(dialect)
-    if name not in STYLES:
-        raise UnsupportedError(
-            f"no SQL literal rendering for dialect {name!r}; supported: {', '.join(STYLES)}"
-        )
-    return STYLES[name]
-
-
 # ---------------------------------------------------------------------------------------------
 # SQL literals
 
@@ -211,11 +195,6 @@ def sql_cells(array: pa.Array, style: LiteralStyle, where: Location | None = Non
             text = pc.if_else(pc.is_valid(array), text, pa.scalar(None, pa.string()))
         return Cells(apply_escapes(text, style.escapes), "'", "'")
     raise UnsupportedError(f"{where.describe()}: no SQL literal for Arrow type {typ}")
-
-
-def quote_text(text: pa.Array, style: LiteralStyle) -> pa.Array:
-    """Escape and single-quote already validated text (nulls stay null)."""
-    return wrap(apply_escapes(text, style.escapes), "'", "'")
 
 
 def _sql_strings(array: pa.Array, style: LiteralStyle, where: Location) -> Cells:
@@ -405,9 +384,7 @@ __all__ = [
     "json_cells",
     "json_strings",
     "json_values",
-    "literal_style",
     "pg_array_text",
-    "quote_text",
     "refuse_nul",
     "sql_cells",
     "sql_literals",

@@ -35,7 +35,6 @@ The header never holds a password: the source description is masked.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import os
 import re
 from pathlib import Path
@@ -126,18 +125,16 @@ class SqlDumpSink(FileSink):
     def __init__(
         self, target: str | os.PathLike[str], *, dialect: str | None = None, **kwargs: Any
     ) -> None:
-        name = (dialect or "postgres").strip().lower()
-        name = {
-            "postgresql": "postgres",
-            "pg": "postgres",
-            "mariadb": "mysql",
-            "sqlite3": "sqlite",
-        }.get(name, name)
+        from ..dialects import canonical_dialect
+        from ..errors import MostaframeError
+
+        try:
+            name = canonical_dialect(dialect or "postgres")
+        except MostaframeError as exc:
+            raise SinkError(f"sql-dump: {exc.message}") from exc
         if name not in STYLES:
-            close = difflib.get_close_matches(name, list(STYLES), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise SinkError(
-                f"sql-dump: no dump dialect {dialect!r}{hint} (supported: {', '.join(STYLES)})"
+                f"sql-dump: no dump dialect {dialect!r} (supported: {', '.join(STYLES)})"
             )
         super().__init__(target, dialect=name, **kwargs)
         rows = self.options["rows_per_statement"]

@@ -223,26 +223,6 @@ def has_any_char(text: pa.Array, chars: str) -> bool:
     return bool(table[data].any())
 
 
-def join_columns(columns: Sequence[pa.Array], pieces: Sequence[str]) -> pa.Array:
-    """Row-wise ``pieces[0] + col0 + pieces[1] + col1 + … + pieces[n]`` (no nulls expected).
-
-    When the inner pieces are all the same they go in as the join's separator: every scalar
-    argument costs a pass over the rows, the separator does not.
-    """
-    inner = set(pieces[1 : len(columns)])
-    if len(inner) <= 1:
-        joined = pc.binary_join_element_wise(*columns, inner.pop() if inner else "")
-        return wrap(joined, pieces[0], pieces[len(columns)])
-    args: list[object] = []
-    for piece, column in zip(pieces, columns, strict=False):
-        if piece:
-            args.append(piece)
-        args.append(column)
-    if pieces[len(columns)]:
-        args.append(pieces[len(columns)])
-    return pc.binary_join_element_wise(*args, "")
-
-
 def concatenated(text: pa.Array) -> memoryview:
     """All values of a string array back to back, without copying (its data buffer)."""
     _, data = offsets_and_data(text)
@@ -390,7 +370,6 @@ __all__ = [
     "has_any_char",
     "hex_encode",
     "is_binary",
-    "join_columns",
     "offsets_and_data",
     "rebuild_lists",
     "render_parts",
