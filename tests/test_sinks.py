@@ -1347,3 +1347,28 @@ def test_json_engines_write_the_same_values(tmp_path: Path, ndjson: bool) -> Non
         {f.column: canon(f, row[f.column]) for f in entity.fields}
         for row in pa.Table.from_batches(batches).to_pylist()
     ]
+
+
+@pytest.mark.parametrize("table", ["counters", "odd%name"])
+def test_postgres_sequences_move_past_the_loaded_ids(pg_url: str, table: str) -> None:
+    """After a copy with explicit ids the application's next INSERT must not collide."""
+    import psycopg
+
+    from mostaframe.schema import Default
+
+    entity = Entity(
+        "Counter",
+        table=table,
+        primary_key=["id"],
+        fields=[Field("id", "int", default=Default("autoincrement")), Field("label", "string")],
+    )
+    batch = pa.RecordBatch.from_pylist(
+        [{"id": 7, "label": "a"}, {"id": 41, "label": "b"}], schema=arrow_schema(entity)
+    )
+    run_copy(get_sink("db", pg_url), Schema([entity]), [entity], {entity.name: [batch]})
+    with psycopg.connect(pg_url, autocommit=True) as connection:
+        quoted = '"' + table + '"'
+        new_id = connection.execute(
+            f"INSERT INTO {quoted} (label) VALUES ('c') RETURNING id"
+        ).fetchone()[0]
+    assert new_id == 42

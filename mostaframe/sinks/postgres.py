@@ -453,6 +453,28 @@ class PostgresSink(DatabaseSink):
                     f"load: {detail}",
                     hint="copy the referenced entities too; the whole copy was rolled back",
                 ) from exc
+        self._advance_sequences()
+
+    def _advance_sequences(self) -> None:
+        """Move serial/identity sequences past the ids just loaded.
+
+        The copy writes explicit ids; without this the application's next INSERT would draw
+        ``1`` from the sequence and collide with a copied row (pg_dump does the same setval).
+        """
+        for entity in self.entities:
+            for field in entity.fields:
+                if not field.autoincrement:
+                    continue
+                # identifiers go into a statement with parameters: a '%' in a name must be doubled
+                table = self._table(entity)
+                column = self.quote(field.column).replace("%", "%%")
+                self._execute(
+                    f"SELECT setval(seq, greatest(coalesce(max_id, 0), 1), max_id IS NOT NULL) "
+                    f"FROM pg_get_serial_sequence(%s, %s) AS seq, "
+                    f"(SELECT max({column}) AS max_id FROM {table.replace('%', '%%')}) AS loaded "
+                    f"WHERE seq IS NOT NULL",
+                    (table, field.column),
+                )
 
     # -- per entity ------------------------------------------------------------------------
 
