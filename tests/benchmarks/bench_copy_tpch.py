@@ -427,20 +427,29 @@ CASE_RUNNERS: dict[str, Callable[[Job], dict[str, Any]]] = {
 # the parent: one subprocess per case, its memory sampled from /proc
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (0 once it is gone)."""
+def tree_memory(pid: int, *, proportional: bool = False) -> int:
+    """Resident bytes of ``pid`` and all its descendants (0 once it is gone).
+
+    ``proportional``: the PSS instead (shared pages divided among the processes that map
+    them, so pyarrow's libraries in three reader processes count once) — slower to read.
+    """
     page = os.sysconf("SC_PAGE_SIZE")
     total = 0
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/statm") as handle:
-                total += int(handle.read().split()[1]) * page
+            if proportional:
+                with open(f"/proc/{current}/smaps_rollup") as handle:
+                    line = next(line for line in handle if line.startswith("Pss:"))
+                total += int(line.split()[1]) * 1024
+            else:
+                with open(f"/proc/{current}/statm") as handle:
+                    total += int(handle.read().split()[1]) * page
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     pending.extend(int(child) for child in handle.read().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
+        except (FileNotFoundError, ProcessLookupError, ValueError, StopIteration):
             continue
     return total
 
@@ -455,6 +464,7 @@ class Result:
     seconds: float = 0.0
     cpu: float = 0.0
     peak_rss: int = 0
+    peak_pss: int = 0
     load: float = 0.0
     checked: str = ""
     error: str | None = None
@@ -474,13 +484,17 @@ def run_child(job: Job, log_path: Path) -> Result:
     command = [sys.executable, __file__, "--child", json.dumps(job.__dict__)]
     with open(log_path, "w") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        peak = 0
+        peak = peak_pss = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
+            count = 0
             while not done.is_set():
-                peak = max(peak, tree_rss(process.pid))
+                peak = max(peak, tree_memory(process.pid))
+                if count % 10 == 0:  # PSS costs a page-table walk: every 200 ms
+                    peak_pss = max(peak_pss, tree_memory(process.pid, proportional=True))
+                count += 1
                 done.wait(0.02)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -493,6 +507,7 @@ def run_child(job: Job, log_path: Path) -> Result:
         sampler.join()
     # ru_maxrss (kB) is the largest single process of the tree; the sample is the sum
     result.peak_rss = max(peak, usage.ru_maxrss * 1024)
+    result.peak_pss = peak_pss
     result.cpu = usage.ru_utime + usage.ru_stime
     if process.returncode != 0:
         lines = log_path.read_text(errors="replace").strip().splitlines()
@@ -550,6 +565,19 @@ def versions() -> str:
     return ", ".join(parts)
 
 
+def code_version() -> str:
+    """The commit measured, and the package files that differ from it (a shared work tree)."""
+
+    def git(*args: str) -> str:
+        run = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return run.stdout
+
+    commit = git("rev-parse", "--short", "HEAD").strip() or "unknown"
+    # porcelain lines are "XY path": the status letters may start with a blank, keep it
+    changed = [line[3:] for line in git("status", "--porcelain", "mostaframe").splitlines()]
+    return commit + (f" + uncommitted: {', '.join(changed)}" if changed else "")
+
+
 def reference_of(case: str, results: dict[str, Result]) -> Result | None:
     if case == "all-four":
         alone = [results[k] for k in ALL_FOUR if k in results and not results[k].error]
@@ -561,22 +589,23 @@ def reference_of(case: str, results: dict[str, Result]) -> Result | None:
 
 def table(results: dict[str, Result]) -> str:
     head = (
-        f"| {'case':<11} | {'rows':>10} | {'seconds':>7} | {'rows/s':>9} | {'ratio':<20} "
-        f"| {'peak RSS MB':>11} | {'CPU s':>6} | {'load':>4} |"
+        f"| {'case':<12} | {'rows':>10} | {'seconds':>7} | {'rows/s':>9} | {'ratio':<20} "
+        f"| {'peak RSS MB':>11} | {'peak PSS MB':>11} | {'CPU s':>6} | {'load':>4} |"
     )
     lines = [head, "|" + "|".join("-" * (len(cell)) for cell in head.split("|")[1:-1]) + "|"]
     for case, result in results.items():
         if result.error:
-            lines.append(f"| {case:<11} | FAILED: {result.error} |")
+            lines.append(f"| {case:<12} | FAILED: {result.error} |")
             continue
         reference = reference_of(case, results)
         ratio = ""
         if reference is not None:
             ratio = f"{result.rows_per_second / reference.rows_per_second:.2f}× {reference.case}"
         lines.append(
-            f"| {case:<11} | {result.rows:>10,} | {result.seconds:>7.2f} "
+            f"| {case:<12} | {result.rows:>10,} | {result.seconds:>7.2f} "
             f"| {result.rows_per_second / 1e6:>7.3f} M | {ratio:<20} "
-            f"| {result.peak_rss / 2**20:>11.0f} | {result.cpu:>6.1f} | {result.load:>4.1f} |"
+            f"| {result.peak_rss / 2**20:>11.0f} | {result.peak_pss / 2**20:>11.0f} "
+            f"| {result.cpu:>6.1f} | {result.load:>4.1f} |"
         )
     return "\n".join(lines)
 
@@ -637,7 +666,8 @@ def verdicts(results: dict[str, Result], flat: tuple[Result, Result] | None) -> 
             (
                 "peak RSS ≤ 300 MB (every mostaframe case)",
                 worst.peak_rss <= 300 * 2**20,
-                f"largest: {worst.case} {worst.peak_rss / 2**20:.0f} MB",
+                f"largest: {worst.case} {worst.peak_rss / 2**20:.0f} MB "
+                f"(PSS {worst.peak_pss / 2**20:.0f} MB)",
             )
         )
     if flat is not None:
@@ -685,7 +715,7 @@ def run_scale(
                 f"{result.rows_per_second / 1e6:.3f} M rows/s, "
                 f"{result.peak_rss / 2**20:.0f} MB, load {result.load:.1f}"
             )
-            log(f"SF{scale:g} round {round_ + 1} {case:<11} {status}")
+            log(f"SF{scale:g} round {round_ + 1} {case:<12} {status}")
             if not args.keep:
                 shutil.rmtree(job.out, ignore_errors=True)
             previous = results.get(case)
@@ -694,6 +724,7 @@ def run_scale(
                 result.runs = [*previous.runs, result.seconds]
                 result.seconds = statistics.median(result.runs)
                 result.peak_rss = max(result.peak_rss, previous.peak_rss)
+                result.peak_pss = max(result.peak_pss, previous.peak_pss)
             else:
                 result.runs = [result.seconds]
             results[case] = result
@@ -734,6 +765,7 @@ def main() -> int:
                 log(f"SF{scale:g}: {rows:,} rows in {url}")
         return 0
     info = machine()
+    code = code_version()
     started_load = os.getloadavg()
     results = run_scale(args.scale, cases, args, work)
     flat = None
@@ -749,6 +781,7 @@ def main() -> int:
         f"PostgreSQL {info['postgres']}, Python {info['python']}, {versions()}"
     )
     print(f"Command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"Code: {code}")
     print(
         "Load average (1/5/15 min) at start: "
         + "/".join(f"{v:.2f}" for v in started_load)
