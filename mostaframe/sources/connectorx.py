@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 #: read a table with this many worker processes when it is large enough
 PARALLEL_READERS = 2
+#: pages (8 kB) per ctid range query: bounds what one worker's connectorx stream can buffer
+RANGE_PAGES = 4096
 #: PostgreSQL tables of at least this many 8 kB pages (≈ 100 MB) are read in parallel
 #: MySQL tables of at least this many rows (estimate) are read in parallel
 PARALLEL_MIN_ROWS = 1_000_000
@@ -209,7 +211,7 @@ class ConnectorXSource(Source):
             "where": self._where(entity),
             "rstrip": self.plan(entity).rstrip,
         }
-        yield from read_in_processes(job, queries, self._secrets)
+        yield from read_in_processes(job, queries, self._secrets, workers=PARALLEL_READERS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,8 +329,11 @@ class PostgresSource(ConnectorXSource):
     def _partitions(self, plan: ReadPlan) -> list[str]:
         if not plan.heap or plan.pages < int(resolve("parallel_min_pages")):
             return []
-        step = plan.pages // PARALLEL_READERS
-        bounds = [step * i for i in range(1, PARALLEL_READERS)]
+        # ranges of at most RANGE_PAGES pages, run one after another inside each worker:
+        # connectorx's arrow_stream buffers without limit ahead of a slow consumer, so one query
+        # per worker would let memory grow toward the table size (measured: 1.7 GB at SF1)
+        step = max(1, min(RANGE_PAGES, plan.pages // PARALLEL_READERS))
+        bounds = list(range(step, plan.pages, step))
         predicates = []
         low = None
         for bound in bounds:

@@ -2,7 +2,7 @@
 
 connectorx holds the GIL while it decodes, so threads do not read in parallel (measured). Each
 worker is a ``python -m mostaframe.sources.parallel`` process that gets its job (connection URL,
-query, entity, batch size) as a pickle on **stdin** — never on its command line, where ``ps``
+its queries, entity, batch size) as a pickle on **stdin** — never on its command line, where ``ps``
 would show the password — streams the query with connectorx, converts every batch to the
 entity's Arrow schema (so the conversion runs in parallel too) and writes an Arrow IPC stream
 to stdout. A thread per worker forwards its batches into a queue of
@@ -32,23 +32,29 @@ if TYPE_CHECKING:
 
 
 def read_in_processes(
-    job: dict[str, Any], queries: list[str], secrets: tuple[str, ...]
+    job: dict[str, Any], queries: list[str], secrets: tuple[str, ...], *, workers: int = 2
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of every query in ``queries``, each run by its own worker process.
+    """Batches of every query in ``queries``, shared round-robin among ``workers`` processes.
+
+    Each worker runs its queries one after another, so what its connectorx stream can buffer
+    ahead is bounded by one query's result, not by the table.
 
     Args:
         job: url, batch_size, pre (statements before the query), entity, where (context for
             messages), rstrip (char(n) columns).
-        queries: one SELECT per worker; together they read every row once.
+        queries: SELECTs that together read every row once.
         secrets: passwords to mask in error messages.
+        workers: number of worker processes (at most one per query).
     """
-    pipeline: queue.Queue[Any] = queue.Queue(maxsize=2 * len(queries))
+    count = max(1, min(workers, len(queries)))
+    groups = [queries[number::count] for number in range(count)]
+    pipeline: queue.Queue[Any] = queue.Queue(maxsize=2 * count)
     stop = threading.Event()
-    workers = [_Worker({**job, "query": sql}, pipeline, stop, secrets) for sql in queries]
+    workers_ = [_Worker({**job, "queries": group}, pipeline, stop, secrets) for group in groups]
     try:
-        for worker in workers:
+        for worker in workers_:
             worker.start()
-        running = len(workers)
+        running = len(workers_)
         while running:
             item = pipeline.get()
             if item is None:
@@ -59,7 +65,7 @@ def read_in_processes(
                 yield item
     finally:
         stop.set()
-        for worker in workers:
+        for worker in workers_:
             worker.stop()
 
 
@@ -160,11 +166,12 @@ def worker_main() -> int:
     writer = None
     sink = pa.output_stream(sys.stdout.buffer)
     try:
-        for raw in _stream(job["url"], job["query"], job["batch_size"], job["pre"], job["where"]):
-            batch = conform(raw, entity, rstrip=job["rstrip"])
-            if writer is None:
-                writer = pa.ipc.new_stream(sink, batch.schema)
-            writer.write_batch(batch)
+        for query in job["queries"]:
+            for raw in _stream(job["url"], query, job["batch_size"], job["pre"], job["where"]):
+                batch = conform(raw, entity, rstrip=job["rstrip"])
+                if writer is None:
+                    writer = pa.ipc.new_stream(sink, batch.schema)
+                writer.write_batch(batch)
         if writer is None:
             from ..schema.arrow import arrow_schema
 
