@@ -38,7 +38,8 @@ memory is not counted for any case. CPU is user + system seconds of the subproce
 dlt is run on the first ``--dlt-rows`` rows (a ``LIMIT`` in its query; default: every row below
 scale 1, one million rows from scale 1 up) and compared by rows/s. ``--also-scale 3`` runs the
 all-four copy on SF3 as well, for the peak-RSS flatness check. Outputs go under ``--work``
-(default /work/bench), are checked (row counts) and deleted unless ``--keep``.
+(default /work/bench), in ``sf<N>/out-<pid>/`` (one folder per run, with one log per case), are
+checked (row counts) and deleted unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -702,12 +703,13 @@ def run_scale(
                 case=case,
                 url=url,
                 entities=str(entities),
-                out=str(work / f"sf{scale:g}" / "out" / case),
+                # per run: two runs sharing --work must not delete each other's files
+                out=str(work / f"sf{scale:g}" / f"out-{os.getpid()}" / case),
                 batch_size=args.batch_size,
                 dlt_rows=(dlt_rows or None) if case.startswith("dlt") else None,
                 table_rows=rows,
             )
-            log_path = work / f"sf{scale:g}" / f"{case}.log"
+            log_path = work / f"sf{scale:g}" / f"out-{os.getpid()}" / f"{case}.log"
             result = run_child(job, log_path)
             result.scale = scale
             status = result.error or (
