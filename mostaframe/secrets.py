@@ -11,23 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .dialects.connections import FORMS, SCHEMES, embedded_for_path
 from .errors import MostaframeError
 
 MASK = "***"
 
-# scheme prefixes → canonical dialect names (the registry keys of mostaframe.dialects)
-_SCHEME_DIALECT = {
-    "postgres": "postgres",
-    "postgresql": "postgres",
-    "postgresql+psycopg": "postgres",
-    "postgresql+psycopg2": "postgres",
-    "mysql": "mysql",
-    "mariadb": "mysql",
-    "mysql+pymysql": "mysql",
-    "mariadb+pymysql": "mysql",
-    "sqlite": "sqlite",
-    "duckdb": "duckdb",
-}
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # user:password@ inside anything that looks like scheme://user:password@host
@@ -112,15 +100,17 @@ class DatabaseURI:
 
     __repr__ = __str__
 
+    @property
+    def embedded(self) -> bool:
+        """The database is a file (SQLite, DuckDB), not a server."""
+        return FORMS[self.dialect].embedded
+
     def sqlalchemy_url(self) -> str:
         """URL for :func:`sqlalchemy.create_engine` with the driver mostaframe uses."""
-        if self.dialect == "sqlite":
-            return f"sqlite:///{self.path}"
-        if self.dialect == "duckdb":
-            return f"duckdb:///{self.path}"
-        rest = self.raw.split("://", 1)[1]
-        driver = {"postgres": "postgresql+psycopg", "mysql": "mysql+pymysql"}[self.dialect]
-        return f"{driver}://{rest}"
+        scheme = FORMS[self.dialect].sqlalchemy_scheme
+        if self.embedded:
+            return f"{scheme}:///{self.path}"
+        return f"{scheme}://{self.raw.split('://', 1)[1]}"
 
     def libpq_url(self) -> str:
         """``postgresql://…`` for psycopg / connectorx (PostgreSQL only)."""
@@ -128,13 +118,12 @@ class DatabaseURI:
 
     def connectorx_url(self) -> str:
         """URL in the form connectorx expects."""
-        if self.dialect == "sqlite":
-            return "sqlite://" + str(Path(self.path or "").resolve())
-        if self.dialect == "postgres":
-            return self.libpq_url()
-        if self.dialect == "mysql":
-            return "mysql://" + self.raw.split("://", 1)[1]
-        raise MostaframeError(f"connectorx cannot read {self.dialect} ({self})")
+        scheme = FORMS[self.dialect].connectorx_scheme
+        if scheme is None:
+            raise MostaframeError(f"connectorx cannot read {self.dialect} ({self})")
+        if self.embedded:
+            return f"{scheme}://{Path(self.path or '').resolve()}"
+        return f"{scheme}://{self.raw.split('://', 1)[1]}"
 
 
 def parse_uri(uri: str | os.PathLike[str], dialect: str | None = None) -> DatabaseURI:
@@ -152,27 +141,27 @@ def parse_uri(uri: str | os.PathLike[str], dialect: str | None = None) -> Databa
     text = expand_env(str(uri)).strip()
     wanted = canonical_dialect(dialect) if dialect else None
     if "://" not in text:
-        if text.startswith("sqlite:") or text.startswith("duckdb:"):
-            scheme, _, rest = text.partition(":")
-            return DatabaseURI(text, scheme, rest or ":memory:")
-        guess = "duckdb" if text.endswith((".duckdb", ".ddb")) else "sqlite"
-        found = wanted or guess
-        if found not in ("sqlite", "duckdb"):
+        scheme, colon, rest = text.partition(":")
+        named = SCHEMES.get(scheme) if colon else None
+        if named is not None and FORMS[named].embedded:  # sqlite:file.db, duckdb::memory:
+            return DatabaseURI(text, named, rest or ":memory:")
+        found = wanted or embedded_for_path(text)
+        if not FORMS[found].embedded:
             raise MostaframeError(
                 f"{text!r} is a file path but dialect {found} needs a URI like "
                 f"{found}://user:password@host/database"
             )
         return DatabaseURI(text, found, text or ":memory:")
     scheme = text.split("://", 1)[0].lower()
-    found = _SCHEME_DIALECT.get(scheme)
+    found = SCHEMES.get(scheme)
     if found is None:
-        known = ", ".join(sorted(_SCHEME_DIALECT))
+        known = ", ".join(sorted(SCHEMES))
         raise MostaframeError(
             f"unknown database URI scheme {scheme!r} in {mask_uri(text)}; known: {known}"
         )
     if wanted and wanted != found:
         raise MostaframeError(f"URI {mask_uri(text)} is {found} but dialect {wanted} was asked for")
-    if found in ("sqlite", "duckdb"):
+    if FORMS[found].embedded:
         path = text.split("://", 1)[1]
         path = (
             path[1:] if path.startswith("/") else path

@@ -24,10 +24,12 @@ sql       a SQL dump written by the ``sql-dump`` destination           files
 from __future__ import annotations
 
 import difflib
+import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..dialects.connections import SCHEMES
 from ..errors import SourceError
 from .convert import array_from_python, conform, convert_array, list_from_python, parse_text
 
@@ -148,7 +150,7 @@ class ArrowSource(Source):
 SOURCE_KINDS = ("db", "json", "ndjson", "csv", "parquet", "sql")
 _KIND_ALIASES = {"sql-dump": "sql", "sqldump": "sql", "dump": "sql", "jsonl": "ndjson"}
 # a database dialect given as the kind (``--source sqlite``) means ``db`` with that dialect
-_DIALECT_KINDS = ("postgres", "postgresql", "mysql", "mariadb", "sqlite", "duckdb")
+_DIALECT_KINDS = tuple(scheme for scheme in SCHEMES if "+" not in scheme)
 
 
 def open_source(
@@ -207,17 +209,17 @@ def _open_database(target: str, dialect: str | None) -> Source:
         parsed = parse_uri(target, dialect)
     except MostaframeError as exc:
         raise SourceError(exc.message, hint=exc.hint) from None
-    if parsed.dialect == "duckdb":
-        from .duckdb import DuckDBSource
+    module, factory = _DATABASE_READERS[parsed.dialect]
+    return getattr(importlib.import_module(module, __name__), factory)(parsed)
 
-        return DuckDBSource(parsed)
-    if parsed.dialect == "sqlite":
-        from .sqlite import SQLiteSource
 
-        return SQLiteSource(parsed)
-    from .connectorx import open_connectorx_source
-
-    return open_connectorx_source(parsed)
+#: dialect → (module, class or function) that opens a database of that dialect as a source
+_DATABASE_READERS = {
+    "postgres": (".connectorx", "open_connectorx_source"),
+    "mysql": (".connectorx", "open_connectorx_source"),
+    "sqlite": (".sqlite", "SQLiteSource"),
+    "duckdb": (".duckdb", "DuckDBSource"),
+}
 
 
 __all__ = [
