@@ -2,7 +2,8 @@
 
 ``get_dialect("postgres")`` returns the :class:`~mostaframe.dialects.base.Dialect` singleton for
 PostgreSQL. Aliases (postgresql, pg, mariadb, sqlite3, …) resolve to the canonical names below.
-A new dialect is one new module plus one line in ``_MODULES``.
+A new dialect is one new module, one line in ``_MODULES`` and its connection form in
+:mod:`.connections` (URI schemes, drivers, file or server).
 """
 
 from __future__ import annotations
