@@ -153,6 +153,8 @@ class Dialect:
         keeps_constraint_names: constraint and index names survive in the catalog.
         reflected_time_precision: fractional-second precision of a timestamp/time column
             declared without one.
+        backslash_escapes: a backslash in a string literal escapes the next character
+            (``'it\\'s'``), as in MySQL's default SQL mode; otherwise only ``''`` escapes.
     """
 
     name: ClassVar[str] = "base"
@@ -171,6 +173,7 @@ class Dialect:
     foreign_keys_create_indexes: ClassVar[bool] = False
     keeps_constraint_names: ClassVar[bool] = True
     reflected_time_precision: ClassVar[int | None] = None
+    backslash_escapes: ClassVar[bool] = False
 
     #: SQLAlchemy type class name (``"… WITH TIME ZONE"`` for zoned types) → native type name
     #: written on reflected fields; unlisted types keep the class name.

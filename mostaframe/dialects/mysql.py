@@ -71,6 +71,7 @@ class MySQLDialect(Dialect):
     # MySQL commits implicitly around every CREATE/DROP: apply() cleans up what it created
     # when a later statement fails instead of relying on a rollback
     transactional_ddl = False
+    backslash_escapes = True
     alter_add_foreign_key = True
     drop_foreign_key_keyword = "FOREIGN KEY"
     # MySQL names the primary key PRIMARY whatever it is given

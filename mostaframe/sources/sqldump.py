@@ -20,12 +20,13 @@ them, so memory holds one statement and one batch. The dialect comes from the du
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SourceError
+from ..errors import MostaframeError, SourceError
 from . import array_from_python, list_from_python
 from .files import FileSource
 
@@ -36,13 +37,14 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 _DIALECT_LINE = re.compile(rb"SQL dump, dialect (\w+)")
-_ALIASES = {"postgresql": "postgres", "pg": "postgres", "mariadb": "mysql", "sqlite3": "sqlite"}
+#: dialects the ``sql-dump`` destination writes
+DUMP_DIALECTS = ("postgres", "mysql", "sqlite")
 
 # statement scanning: runs of plain characters, quoted strings/identifiers, comments, ';'
 _PLAIN = rb"""[^'";`\-]+|"(?:[^"]|"")*"|`(?:[^`]|``)*`|--[^\n]*\n|-|;"""
 _SCAN = {
     "standard": re.compile(rb"'(?:[^']|'')*'|" + _PLAIN),
-    "mysql": re.compile(rb"'(?:[^'\\]|\\.|'')*'|" + _PLAIN, re.DOTALL),
+    "backslash": re.compile(rb"'(?:[^'\\]|\\.|'')*'|" + _PLAIN, re.DOTALL),
 }
 _INSERT = re.compile(
     r"\s*INSERT\s+INTO\s+((?:(?:\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\w+)\s*\.\s*)?"
@@ -59,9 +61,18 @@ _VALUE = {
         r"|(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))\s*",
         re.IGNORECASE | re.DOTALL,
     )
-    for name, string in (("standard", r"'(?:[^']|'')*'"), ("mysql", r"'(?:[^'\\]|\\.|'')*'"))
+    for name, string in (("standard", r"'(?:[^']|'')*'"), ("backslash", r"'(?:[^'\\]|\\.|'')*'"))
 }
 _MYSQL_ESCAPES = {"0": "\x00", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "b": "\b"}
+
+
+def _dialect_name(name: str) -> str:
+    from ..dialects import canonical_dialect
+
+    try:
+        return canonical_dialect(name)
+    except MostaframeError:
+        return name.lower()  # refused with the list of dump dialects when the dump is read
 
 
 class SqlDumpSource(FileSource):
@@ -73,20 +84,16 @@ class SqlDumpSource(FileSource):
 
     def __init__(self, path: Path, *, dialect: str | None = None) -> None:
         super().__init__(path)
-        self.dialect = _ALIASES.get((dialect or "").lower(), (dialect or "").lower()) or None
+        self.dialect = _dialect_name(dialect) if dialect else None
         self._index: dict[str, list[int]] | None = None
 
     def _detect_dialect(self) -> str:
         with open(self.path, "rb") as handle:
             head = handle.read(4096)
         match = _DIALECT_LINE.search(head)
-        found = (
-            _ALIASES.get(match.group(1).decode().lower(), match.group(1).decode().lower())
-            if match
-            else None
-        )
+        found = _dialect_name(match.group(1).decode()) if match else None
         dialect = self.dialect or found
-        if dialect not in ("postgres", "mysql", "sqlite"):
+        if dialect not in DUMP_DIALECTS:
             raise SourceError(
                 f"{self.description}: cannot tell the dump's dialect",
                 hint="give --source-dialect postgres|mysql|sqlite",
@@ -113,7 +120,18 @@ class SqlDumpSource(FileSource):
         return self._index
 
     def _scanner(self) -> re.Pattern[bytes]:
-        return _SCAN["mysql" if self.dialect == "mysql" else "standard"]
+        return _SCAN[self._literal_style]
+
+    @functools.cached_property
+    def _literal_style(self) -> str:
+        """``backslash`` when the dump's strings use backslash escapes, else ``standard``."""
+        from ..dialects import get_dialect
+
+        return (
+            "backslash"
+            if get_dialect(self.dialect or self._detect_dialect()).backslash_escapes
+            else "standard"
+        )
 
     def _statements(self, start: int, limit: int | None = None) -> Iterator[tuple[int, bytes]]:
         """``(byte offset, statement)`` from ``start``; at most ``limit`` statements."""
@@ -185,7 +203,7 @@ class SqlDumpSource(FileSource):
         if match is None:  # pragma: no cover - the index only holds INSERT statements
             raise SourceError(f"{self.path}: expected an INSERT statement for {entity.table}")
         names = [_unquote_name(name) for name in _split_names(match.group(2))]
-        pattern = _VALUE["mysql" if self.dialect == "mysql" else "standard"]
+        pattern = _VALUE[self._literal_style]
         rows: list[list[Any]] = []
         position = match.end()
         text = statement
@@ -247,7 +265,7 @@ class SqlDumpSource(FileSource):
 
     def _unquote(self, literal: str) -> str:
         body = literal[1:-1]
-        if self.dialect != "mysql":
+        if self._literal_style == "standard":
             return body.replace("''", "'")
         return re.sub(
             r"\\(.)|''",
