@@ -14,8 +14,10 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_replication_rule import (
@@ -28,6 +30,7 @@ from test_replication_rule import (
     workload,
 )
 
+from mostaframe.errors import ReplicationError
 from mostaframe.schema import write_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +48,8 @@ print("done", flush=True)
 """
 
 
-def run_child(args: list[str], kill_after: float | None) -> str:
-    """Run one sync child; SIGKILL it ``kill_after`` seconds after it is ready. Returns what it
-    printed last (``done`` when it finished before the kill)."""
+def start_child(args: list[str]) -> subprocess.Popen[str]:
+    """Start one sync child and wait until it has made its rule."""
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, *args],
         stdout=subprocess.PIPE,
@@ -59,6 +61,14 @@ def run_child(args: list[str], kill_after: float | None) -> str:
     assert child.stdout is not None
     line = child.stdout.readline().strip()
     assert line == "ready", child.stderr.read() if child.stderr else line
+    return child
+
+
+def run_child(args: list[str], kill_after: float | None) -> str:
+    """Run one sync child; SIGKILL it ``kill_after`` seconds after it is ready. Returns what it
+    printed last (``done`` when it finished before the kill)."""
+    child = start_child(args)
+    line = "ready"
     if kill_after is not None:
         time.sleep(kill_after)
         if child.poll() is None:
@@ -95,5 +105,136 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
     try:
         assert rule.sync().kind == "idle"
     finally:
+        rule.drop()
+        writer.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# a client killed while PostgreSQL was still creating its replication slot
+
+
+def kill_during_slot_creation(pg_url: str, tmp_path: Path, name: str) -> tuple[Any, int]:
+    """Hold a transaction open (a logical slot is finished only once every transaction running
+    on the server has ended), start a sync child, SIGKILL it while its server process creates
+    the slot. Returns the still-open blocking connection and the orphaned server process id."""
+    import psycopg
+
+    schema_file = tmp_path / "entities.json"
+    write_schema(SCHEMA, schema_file)
+    blocker = psycopg.connect(pg_url)
+    blocker.execute("CREATE TABLE blocker (id int)")
+    blocker.commit()
+    blocker.execute("INSERT INTO blocker VALUES (1)")  # an open transaction with an xid
+    target = str(tmp_path / "replica.sqlite")
+    child = start_child([name, pg_url, target, str(tmp_path), str(schema_file), "pgoutput", "500"])
+    slot = f"mostaframe_{name}"
+    deadline = time.monotonic() + 20
+    holder = None
+    with psycopg.connect(pg_url, autocommit=True) as look:
+        while holder is None and time.monotonic() < deadline:
+            rows = look.execute(
+                "SELECT active_pid FROM pg_replication_slots "
+                "WHERE slot_name = %s AND confirmed_flush_lsn IS NULL",
+                (slot,),
+            ).fetchall()
+            holder = rows[0][0] if rows else None
+            time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=30)
+    assert holder is not None, "the child never reached slot creation"
+    return blocker, holder
+
+
+def slot_position(pg_url: str, slot: str) -> int | None:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as look:
+        rows = look.execute(
+            "SELECT (confirmed_flush_lsn - '0/0')::int8, active_pid FROM pg_replication_slots "
+            "WHERE slot_name = %s",
+            (slot,),
+        ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def test_sync_waits_for_the_slot_a_killed_client_was_creating(pg_url: str, tmp_path: Path) -> None:
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer, members=50)
+    name = unique_name("halfslot")
+    blocker, holder = kill_during_slot_creation(pg_url, tmp_path, name)
+    target = str(tmp_path / "replica.sqlite")
+    rule = make_rule(pg_url, target, tmp_path, name=name, capture="pgoutput")
+    try:
+        # still being created, and the blocking transaction stays open: a clear transient error
+        rule.capture.slot_busy_timeout = 0.3
+        with pytest.raises(ReplicationError) as failed:
+            rule.sync()
+        message = str(failed.value)
+        assert failed.value.transient
+        assert f"replication slot mostaframe_{name} on " in message
+        assert f"is held by server process {holder} (creating it" in message
+        assert f"behind the open transactions of process {blocker.info.backend_pid}" in message
+        assert f"SELECT pg_terminate_backend({holder})" in message
+        assert (
+            rule.status.runs(rule.name)["error"]
+            .to_list()[-1]
+            .startswith(f"replication slot mostaframe_{name}")
+        )
+        # the blocking transaction ends while the rule waits: the slot is finished and used
+        rule.capture.slot_busy_timeout = 20.0
+        release = threading.Timer(0.5, blocker.commit)
+        release.start()
+        started = time.perf_counter()
+        snapshot = rule.sync()
+        release.join()
+        assert time.perf_counter() - started >= 0.4
+        assert snapshot.kind == "snapshot" and snapshot.ok
+        assert snapshot.position == slot_position(pg_url, f"mostaframe_{name}")
+        workload(writer, seed=21, transactions=20)
+        assert rule.sync().kind == "changes"
+        assert checksums(target, SCHEMA) == checksums(pg_url, SCHEMA)
+        assert rule.sync().kind == "idle"
+    finally:
+        blocker.close()
+        rule.drop()
+        writer.close()
+
+
+def test_terminating_the_orphaned_creator_lets_the_next_sync_create_the_slot(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    writer = SourceWriter(pg_url, SCHEMA)
+    writer.create_tables()
+    seed_data(writer, members=50)
+    name = unique_name("halfslot")
+    blocker, holder = kill_during_slot_creation(pg_url, tmp_path, name)
+    target = str(tmp_path / "replica.sqlite")
+    rule = make_rule(pg_url, target, tmp_path, name=name, capture="pgoutput")
+    try:
+        rule.capture.slot_busy_timeout = 0.3
+        with pytest.raises(ReplicationError, match=rf"pg_terminate_backend\({holder}\)"):
+            rule.sync()
+        # the fix the message names: the half-made slot goes with its process
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (holder,))
+        assert slot_position(pg_url, f"mostaframe_{name}") is None
+        # our own creation waits for the same open transaction, bounded, and names it
+        rule.capture.slot_create_timeout = 0.3
+        with pytest.raises(ReplicationError) as failed:
+            rule.sync()
+        assert failed.value.transient
+        assert f"creating replication slot mostaframe_{name} on " in str(failed.value)
+        assert f"process {blocker.info.backend_pid} (open " in str(failed.value)
+        assert slot_position(pg_url, f"mostaframe_{name}") is None  # nothing half-made left
+        blocker.commit()
+        assert rule.sync().kind == "snapshot"
+        workload(writer, seed=22, transactions=20)
+        assert rule.sync().kind == "changes"
+        assert checksums(target, SCHEMA) == checksums(pg_url, SCHEMA)
+    finally:
+        blocker.close()
         rule.drop()
         writer.close()

@@ -22,6 +22,7 @@ a role with REPLICATION (or superuser) that owns the captured tables.
 from __future__ import annotations
 
 import json
+import time
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -90,6 +91,12 @@ class PgOutputCapture(Capture):
     dialects: ClassVar[tuple[str, ...]] = ("postgres",)
     #: most change messages counted by :meth:`lag` before it extrapolates
     LAG_PEEK_LIMIT: ClassVar[int] = 100_000
+    #: seconds to wait for the slot while another server process holds it (still creating it
+    #: for a client killed mid-setup, or reading it) before failing with a transient error
+    slot_busy_timeout: float = 30.0
+    #: seconds ``pg_create_logical_replication_slot`` may wait for the transactions running on
+    #: the server to finish before setup fails with a transient error naming them
+    slot_create_timeout: float = 30.0
 
     def __init__(self, source_uri: str, schema: Schema, entities: list[Entity], rule: str) -> None:
         super().__init__(source_uri, schema, entities, rule)
@@ -132,6 +139,9 @@ class PgOutputCapture(Capture):
         try:
             cursor = self._conn().execute(sql, params)
             return cursor.fetchall() if cursor.description is not None else []
+        except psycopg.errors.ObjectInUse:
+            # another server process took the slot between our look and this statement
+            raise self._busy_error(self._slot_info(), 0.0) from None
         except psycopg.OperationalError as exc:
             self.close()
             raise DatabaseConnectionError(
@@ -177,9 +187,14 @@ class PgOutputCapture(Capture):
         return self._tables
 
     def _slot_info(self) -> dict[str, Any] | None:
+        """The slot as ``pg_replication_slots`` shows it now (None when there is none).
+
+        ``confirmed`` is None while a server process is still creating the slot, and
+        ``active_pid`` is the process holding it (creating or reading it) other than ours.
+        """
         rows = self._query(
             "SELECT (confirmed_flush_lsn - '0/0')::int8, plugin, database = current_database(), "
-            "  active_pid, wal_status, (restart_lsn - '0/0')::int8 "
+            "  NULLIF(active_pid, pg_backend_pid()), wal_status, (restart_lsn - '0/0')::int8 "
             "FROM pg_replication_slots WHERE slot_name = %s",
             (self.slot,),
         )
@@ -194,6 +209,95 @@ class PgOutputCapture(Capture):
             "wal_status": wal_status,
             "restart": restart,
         }
+
+    def _free_slot(self, *, finished: bool = True) -> dict[str, Any] | None:
+        """The slot once no other server process holds it (None when there is none).
+
+        A client killed while ``pg_create_logical_replication_slot`` ran leaves its server
+        process creating the slot: the slot is listed, with no confirmed position, held by that
+        process, until every transaction that was running on the server when creation started
+        has ended; then it is finished (and the process, finding its client gone, exits) or,
+        if the process is terminated, removed. Likewise a killed reader's process holds the
+        slot until its peek ends. Wait for either, at most :attr:`slot_busy_timeout` seconds.
+
+        Args:
+            finished: refuse a logical slot without a confirmed position (none exists unless
+                something went wrong on the server; teardown drops it anyway).
+
+        Raises:
+            ReplicationError: (transient) the slot is still held after the wait; the message
+                names the process, what it waits for, and how to end it.
+        """
+        started = time.monotonic()
+        pause = 0.05
+        while True:
+            slot = self._slot_info()
+            if slot is None or slot["active_pid"] is None:
+                break
+            waited = time.monotonic() - started
+            if waited >= self.slot_busy_timeout:
+                raise self._busy_error(slot, waited)
+            time.sleep(min(pause, max(0.0, self.slot_busy_timeout - waited)))
+            pause = min(pause * 2, 0.5)
+        if finished and slot is not None and slot["plugin"] and slot["confirmed"] is None:
+            raise ReplicationError(
+                f"replication slot {self.slot} on {self.source_text} has no confirmed position "
+                "and no process creating it; drop it (SELECT pg_drop_replication_slot("
+                f"{_literal(self.slot)})) and re-snapshot with rule.resync()"
+            )
+        return slot
+
+    def _busy_error(self, slot: dict[str, Any] | None, waited: float) -> ReplicationError:
+        """The transient error for a slot another server process holds, naming that process."""
+        pid = slot["active_pid"] if slot else None
+        if pid is None:
+            error = ReplicationError(
+                f"replication slot {self.slot} on {self.source_text} is in use by another "
+                "server process; retry when it is free"
+            )
+            error.transient = True
+            return error
+        rows = self._query(
+            "SELECT state, wait_event_type || ':' || wait_event, "
+            "  extract(epoch FROM clock_timestamp() - query_start)::float8, "
+            "  pg_blocking_pids(pid), application_name, client_addr::text "
+            "FROM pg_stat_activity WHERE pid = %s",
+            (pid,),
+        )
+        creating = slot is not None and slot["confirmed"] is None
+        doing = "creating it" if creating else "reading it"
+        if rows:
+            state, waiting, running, blockers, application, address = rows[0]
+            details = [f"{state or 'unknown state'} for {running or 0:.0f}s"]
+            if waiting:
+                details.append(f"waiting on {waiting}")
+            if blockers:
+                details.append(
+                    "behind the open transactions of process "
+                    + ", ".join(str(b) for b in blockers)
+                    + (
+                        " (a logical slot is finished only once every transaction running on "
+                        "the server when its creation started has ended)"
+                        if creating
+                        else ""
+                    )
+                )
+            client = ", ".join(x for x in (application, address) if x)
+            if client:
+                details.append(f"client {client}")
+            doing += " — " + "; ".join(details)
+        else:
+            doing += " (the process has just ended)"
+        error = ReplicationError(
+            f"replication slot {self.slot} on {self.source_text} is held by server process "
+            f"{pid} ({doing})" + (f", still after waiting {waited:.1f}s" if waited else ""),
+            hint=(
+                f"if that process belongs to a client that is gone (a killed sync), end it with "
+                f"SELECT pg_terminate_backend({pid}); otherwise let it finish and sync again"
+            ),
+        )
+        error.transient = True
+        return error
 
     def _check_server(self) -> None:
         (level,) = self._query("SHOW wal_level")[0]
@@ -274,7 +378,7 @@ class PgOutputCapture(Capture):
                 f"{str(exc).strip().splitlines()[0]}"
             ) from None
         self._tables = {name: spec[0] for name, spec in resolved.items()}
-        slot = self._slot_info()
+        slot = self._free_slot()
         if slot is not None:
             if slot["plugin"] != "pgoutput" or not slot["same_database"]:
                 raise ReplicationError(
@@ -282,10 +386,53 @@ class PgOutputCapture(Capture):
                     "pgoutput slot of this database; drop it or rename the rule"
                 )
             return slot["confirmed"]
-        (position,) = self._query(
-            "SELECT (lsn - '0/0')::int8 FROM pg_create_logical_replication_slot(%s, 'pgoutput')",
-            (self.slot,),
-        )[0]
+        return self._create_slot()
+
+    def _create_slot(self) -> int:
+        """Create the slot, waiting at most :attr:`slot_create_timeout` seconds for the
+        transactions running on the server (creation waits until they have all ended)."""
+        import psycopg
+
+        started = time.monotonic()
+        conn = self._conn()
+        try:
+            with conn.transaction():
+                conn.execute(
+                    f"SET LOCAL statement_timeout = {int(self.slot_create_timeout * 1000)}"
+                )
+                (position,) = conn.execute(
+                    "SELECT (lsn - '0/0')::int8 "
+                    "FROM pg_create_logical_replication_slot(%s, 'pgoutput')",
+                    (self.slot,),
+                ).fetchone()
+        except psycopg.errors.QueryCanceled:
+            # the half-made slot is dropped with the cancelled statement
+            running = self._query(
+                "SELECT pid, extract(epoch FROM clock_timestamp() - xact_start)::float8 "
+                "FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() "
+                "ORDER BY xact_start LIMIT 5"
+            )
+            listed = ", ".join(f"process {pid} (open {age:.0f}s)" for pid, age in running)
+            error = ReplicationError(
+                f"creating replication slot {self.slot} on {self.source_text} waited "
+                f"{time.monotonic() - started:.1f}s for the transactions running on the server "
+                f"to end{': ' + listed if listed else ''}",
+                hint="a logical slot starts only once every transaction open when its creation "
+                "started has ended; commit or end them (pg_stat_activity shows them) and sync again",
+            )
+            error.transient = True
+            raise error from None
+        except psycopg.errors.DuplicateObject:
+            # another process created it in the meantime: use it once it is finished
+            slot = self._free_slot()
+            if slot is None:
+                raise
+            return slot["confirmed"]
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise DatabaseConnectionError(
+                f"capture source {self.source_text}: {str(exc).strip().splitlines()[0]}"
+            ) from None
         return position
 
     def _quoted(self, qualified: str) -> str:
@@ -301,7 +448,7 @@ class PgOutputCapture(Capture):
         )
 
     def _checked_slot(self, checkpoint: int) -> dict[str, Any]:
-        slot = self._slot_info()
+        slot = self._free_slot()
         if slot is None or slot["wal_status"] == "lost":
             raise ReplicationError(
                 f"replication slot {self.slot} on {self.source_text} is gone"
@@ -362,6 +509,8 @@ class PgOutputCapture(Capture):
         try:
             cursor = self._conn().cursor(binary=True)
             rows = cursor.execute(sql).fetchall()
+        except psycopg.errors.ObjectInUse:
+            raise self._busy_error(self._slot_info(), 0.0) from None
         except psycopg.OperationalError as exc:
             self.close()
             raise DatabaseConnectionError(
@@ -398,7 +547,7 @@ class PgOutputCapture(Capture):
 
     def acknowledge(self, position: int) -> None:
         """Advance the slot to ``position`` (no-op when it is already there or beyond)."""
-        slot = self._slot_info()
+        slot = self._free_slot()
         if slot is None:
             raise ReplicationError(f"replication slot {self.slot} on {self.source_text} is gone")
         if position > slot["confirmed"]:
@@ -410,7 +559,7 @@ class PgOutputCapture(Capture):
     def lag(self, checkpoint: int) -> Lag:
         """Pending WAL bytes, pending change count (counted up to :attr:`LAG_PEEK_LIMIT`
         messages, extrapolated by bytes beyond) and the age of the oldest pending commit."""
-        slot = self._slot_info()
+        slot = self._free_slot()
         if slot is None:
             return Lag(None, None, None)
         base = max(checkpoint, slot["confirmed"])
@@ -461,13 +610,8 @@ class PgOutputCapture(Capture):
     def teardown(self) -> None:
         """Drop the slot and the publication; put back the REPLICA IDENTITY setup changed
         (unless another mostaframe publication still captures the table)."""
-        slot = self._slot_info()
+        slot = self._free_slot(finished=False)
         if slot is not None:
-            if slot["active_pid"]:
-                raise ReplicationError(
-                    f"replication slot {self.slot} is in use by process {slot['active_pid']}; "
-                    "stop the reader and retry"
-                )
             self._query("SELECT pg_drop_replication_slot(%s)", (self.slot,))
         rows = self._query(
             "SELECT obj_description(oid, 'pg_publication') FROM pg_publication WHERE pubname = %s",
