@@ -39,6 +39,13 @@ SETTINGS: dict[str, Setting] = {
         int,
         "PostgreSQL tables of at least this many 8 kB pages are read in parallel ctid ranges",
     ),
+    "read_workers": Setting(
+        "MOSTAFRAME_READ_WORKERS",
+        0,
+        int,
+        "parallel read streams (worker processes) for a large PostgreSQL/MySQL table; 0 = auto "
+        "(CPUs // 2 when the server is on this machine, else up to min(CPUs, 4)); 1 = in-process",
+    ),
     "quiet": Setting(
         "MOSTAFRAME_QUIET",
         False,

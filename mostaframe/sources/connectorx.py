@@ -15,11 +15,12 @@ catalog together:
   (the cast drops PostgreSQL's blank padding), arrays connectorx does not read (``::text[]``),
   and every type connectorx would panic on.
 
-Large PostgreSQL tables are read by two worker processes at once, each streaming a range of heap
-pages (``ctid``), into the same bounded pipeline (MySQL: two ranges of a numeric primary key).
-Processes, not threads: connectorx holds the GIL while it decodes, so two threads run no faster
-than one (measured; see tests/benchmarks/bench_read.py). Row order within an entity is not kept,
-which a copy does not need.
+Large tables are read in ranges — PostgreSQL: heap pages (``ctid``), at most
+:data:`RANGE_PAGES` each; MySQL: ranges of a numeric primary key — one query after another, which
+bounds what connectorx buffers ahead of a slow consumer. How many streams run those ranges at once
+is :func:`read_streams`: worker processes when more than one (connectorx holds the GIL while it
+decodes, so threads run no faster than one; measured, see tests/benchmarks/bench_read.py), else
+this process. Row order within an entity is not kept, which a copy does not need.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import resolve
-from ..errors import DatabaseConnectionError, SourceError
+from ..errors import DatabaseConnectionError, MostaframeError, SourceError
 from ..secrets import DatabaseURI, mask_text, mask_uri
 from . import Source, conform
 
@@ -40,13 +41,16 @@ if TYPE_CHECKING:
 
     from ..schema.model import Entity, Field, Schema
 
-#: read a table with this many worker processes when it is large enough
+#: a large table is cut into at least this many ranges (so that two streams can share it)
 PARALLEL_READERS = 2
-#: pages (8 kB) per ctid range query: bounds what one worker's connectorx stream can buffer
+#: at most this many parallel read streams when the server is on another machine
+MAX_READ_STREAMS = 4
+#: pages (8 kB) per ctid range query: bounds what one connectorx stream can buffer
 RANGE_PAGES = 4096
-#: PostgreSQL tables of at least this many 8 kB pages (≈ 100 MB) are read in parallel
-#: MySQL tables of at least this many rows (estimate) are read in parallel
+#: MySQL tables of at least this many rows (estimate) are read in key ranges
 PARALLEL_MIN_ROWS = 1_000_000
+#: rows (estimate) per MySQL key range: bounds what one connectorx stream can buffer
+RANGE_ROWS = 250_000
 #: tables with fewer rows than this (by the planner's estimate) are counted exactly
 EXACT_COUNT_BELOW = 200_000
 #: … and only when the table has fewer pages than this (PostgreSQL: no estimate before ANALYZE)
@@ -142,18 +146,24 @@ class ConnectorXSource(Source):
     def read(
         self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
     ) -> Iterator[pa.RecordBatch]:
-        base = self.query(entity, where)
-        partitions = self._partitions(self.plan(entity))
-        if len(partitions) > 1:
-            joiner = " AND " if where else " WHERE "
-            queries = [f"{base}{joiner}{predicate}" for predicate in partitions]
-            yield from self._read_parallel(entity, queries, batch_size)
+        queries = self.queries(entity, where)
+        streams = read_streams(self.uri) if len(queries) > 1 else 1
+        if streams > 1:
+            yield from self._read_parallel(entity, queries, batch_size, streams)
             return
         rstrip = self.plan(entity).rstrip
-        for batch in _stream(
-            self.uri.connectorx_url(), base, batch_size, self.PRE_EXECUTION, self._where(entity)
-        ):
-            yield conform(batch, entity, rstrip=rstrip)
+        url, context = self.uri.connectorx_url(), self._where(entity)
+        for query in queries:
+            # one range after the other: connectorx buffers at most one range ahead of us
+            for batch in _stream(url, query, batch_size, self.PRE_EXECUTION, context):
+                yield conform(batch, entity, rstrip=rstrip)
+
+    def queries(self, entity: Entity, where: str | None = None) -> list[str]:
+        """The SELECTs :meth:`read` runs: one, or one per range of a large table."""
+        base = self.query(entity, where)
+        joiner = " AND " if where else " WHERE "
+        ranges = self._partitions(self.plan(entity))
+        return [f"{base}{joiner}{predicate}" for predicate in ranges] or [base]
 
     def close(self) -> None:
         if self._connection is not None:
@@ -198,9 +208,9 @@ class ConnectorXSource(Source):
         )
 
     def _read_parallel(
-        self, entity: Entity, queries: list[str], batch_size: int
+        self, entity: Entity, queries: list[str], batch_size: int, workers: int
     ) -> Iterator[pa.RecordBatch]:
-        """Run each query in its own worker process; yield batches as they come."""
+        """Share ``queries`` among ``workers`` processes; yield batches as they come."""
         from .parallel import read_in_processes
 
         job = {
@@ -211,7 +221,7 @@ class ConnectorXSource(Source):
             "where": self._where(entity),
             "rstrip": self.plan(entity).rstrip,
         }
-        yield from read_in_processes(job, queries, self._secrets, workers=PARALLEL_READERS)
+        yield from read_in_processes(job, queries, self._secrets, workers=workers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,9 +339,9 @@ class PostgresSource(ConnectorXSource):
     def _partitions(self, plan: ReadPlan) -> list[str]:
         if not plan.heap or plan.pages < int(resolve("parallel_min_pages")):
             return []
-        # ranges of at most RANGE_PAGES pages, run one after another inside each worker:
+        # ranges of at most RANGE_PAGES pages, run one after another by each stream:
         # connectorx's arrow_stream buffers without limit ahead of a slow consumer, so one query
-        # per worker would let memory grow toward the table size (measured: 1.7 GB at SF1)
+        # per stream would let memory grow toward the table size (measured: 1.7 GB at SF1)
         step = max(1, min(RANGE_PAGES, plan.pages // PARALLEL_READERS))
         bounds = list(range(step, plan.pages, step))
         predicates = []
@@ -465,8 +475,10 @@ class MySQLSource(ConnectorXSource):
         )[0]
         if low is None or high - low < PARALLEL_READERS:
             return []
-        step = (high - low) // PARALLEL_READERS
-        bounds = [low + step * i for i in range(1, PARALLEL_READERS)]
+        ranges = max(PARALLEL_READERS, -(-(plan.estimate or 0) // RANGE_ROWS))
+        ranges = min(ranges, high - low)
+        step = (high - low) // ranges
+        bounds = [low + step * i for i in range(1, ranges)]
         key = plan.parallel_key
         predicates, previous = [], None
         for bound in bounds:
@@ -476,6 +488,75 @@ class MySQLSource(ConnectorXSource):
         # NULL keys cannot exist in a primary key; the last range is open-ended
         predicates.append(previous or "1=1")
         return predicates
+
+
+# ---------------------------------------------------------------------------------------------
+# how many streams
+
+
+def read_streams(uri: DatabaseURI) -> int:
+    """Parallel read streams for a large table of ``uri``'s database.
+
+    ``MOSTAFRAME_READ_WORKERS`` when set (1 = in this process, no worker process). Else decided
+    from the CPUs this process may use and where the server runs: a server on this machine
+    (loopback address, ``localhost``, unix socket) needs about one core per stream for itself,
+    so ``cpus // 2`` streams — one, read in-process, on a 2-core machine, where two worker
+    processes measured no faster and cost ≈ 400 MB (docs/copy.md#parallel-reads); a remote
+    server leaves our cores to us: ``min(cpus, MAX_READ_STREAMS)``.
+
+    Raises:
+        MostaframeError: ``MOSTAFRAME_READ_WORKERS`` is negative.
+
+    Example:
+        >>> from mostaframe.secrets import parse_uri
+        >>> read_streams(parse_uri("postgresql://u@127.0.0.1/app"))  # doctest: +SKIP
+        1
+    """
+    configured = int(resolve("read_workers"))
+    if configured < 0:
+        raise MostaframeError(
+            f"MOSTAFRAME_READ_WORKERS={configured} is not valid",
+            hint="use 0 (auto), 1 (read in this process) or the number of worker processes",
+        )
+    if configured:
+        return configured
+    cpus = available_cpus()
+    if server_is_local(uri):
+        return max(1, cpus // 2)
+    return max(1, min(cpus, MAX_READ_STREAMS))
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, else the machine's count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def server_is_local(uri: DatabaseURI) -> bool:
+    """True when ``uri``'s server runs on this machine: no host (unix socket), a socket path,
+    ``localhost``, a loopback address or this machine's own name."""
+    import ipaddress
+    import socket
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(uri.raw)
+    try:
+        host = parts.hostname or ""
+    except ValueError:
+        return False
+    # libpq and connectorx also take the host as ?host=/run/postgresql
+    host = host or (parse_qs(parts.query).get("host") or [""])[0]
+    if not host or host.startswith("/") or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    return host.lower() in {socket.gethostname().lower(), socket.getfqdn().lower()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,9 +6,11 @@ then times, interleaved ``--repeat`` times:
 
 * ``raw``: ``connectorx.read_sql("SELECT * FROM lineitem", return_type="arrow_stream")`` —
   untyped (NUMERIC as decimal128(38,10), char(n) padded, int32 widened to int64);
-* ``single``: :class:`mostaframe.sources.connectorx.PostgresSource` in one stream, every batch
+* ``single``: :class:`mostaframe.sources.connectorx.PostgresSource` in one query, every batch
   typed exactly by the entity model;
-* ``parallel``: the same source reading two ctid page ranges in two worker processes.
+* ``ranges``: the same source reading ctid page ranges one after another in this process
+  (``MOSTAFRAME_READ_WORKERS=1``, what auto chooses on a 2-core machine with a local server);
+* ``parallel``: the same ranges shared by two worker processes (``MOSTAFRAME_READ_WORKERS=2``).
 
 Run: ``python tests/benchmarks/bench_read.py --rows 3000000 --repeat 3``. Prints rows/s and
 client CPU seconds (this process and its reader processes; the server's are not counted) per
@@ -110,10 +112,11 @@ def time_raw(url: str, batch_size: int) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
-def time_source(url: str, batch_size: int, parallel: bool) -> tuple[int, float]:
+def time_source(url: str, batch_size: int, ranges: bool, workers: int) -> tuple[int, float]:
     from mostaframe.sources import open_source
 
-    os.environ["MOSTAFRAME_PARALLEL_MIN_PAGES"] = "1" if parallel else str(10**12)
+    os.environ["MOSTAFRAME_PARALLEL_MIN_PAGES"] = "1" if ranges else str(10**12)
+    os.environ["MOSTAFRAME_READ_WORKERS"] = str(workers)
     entity = lineitem_entity()
     source = open_source("db", uri=url)
     started = time.perf_counter()
@@ -143,8 +146,9 @@ def main() -> int:
     url = ensure_table(args.rows)
     methods = {
         "raw": lambda: time_raw(url, args.batch_size),
-        "single": lambda: time_source(url, args.batch_size, parallel=False),
-        "parallel": lambda: time_source(url, args.batch_size, parallel=True),
+        "single": lambda: time_source(url, args.batch_size, ranges=False, workers=1),
+        "ranges": lambda: time_source(url, args.batch_size, ranges=True, workers=1),
+        "parallel": lambda: time_source(url, args.batch_size, ranges=True, workers=2),
     }
     timings: dict[str, list[float]] = {name: [] for name in methods}
     cpu: dict[str, list[float]] = {name: [] for name in methods}
@@ -166,7 +170,7 @@ def main() -> int:
             f"client CPU {statistics.median(cpu[name]):6.2f}s"
         )
     best = {name: min(values) for name, values in timings.items()}
-    for name in ("single", "parallel"):
+    for name in ("single", "ranges", "parallel"):
         print(
             f"{name} / raw connectorx: median {medians['raw'] / medians[name]:.2f}x, "
             f"best {best['raw'] / best[name]:.2f}x"
