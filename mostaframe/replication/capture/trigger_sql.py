@@ -68,7 +68,10 @@ class TriggerSQL:
 
     def value(self, field: Field, alias: str) -> str:
         """Canonical text of ``alias.column`` (list fields: a JSON array text)."""
-        x = f"{alias}.{self.quote(field.column)}"
+        return self.expression(field, f"{alias}.{self.quote(field.column)}")
+
+    def expression(self, field: Field, x: str) -> str:
+        """Canonical text of the SQL expression ``x`` holding a value of ``field``'s kind."""
         kind = "list" if field.list else field.kind
         if kind in ("datetime", "time") and field.timezone:
             kind += "tz"
@@ -76,13 +79,20 @@ class TriggerSQL:
 
     def json_object(self, fields: list[Field], alias: str) -> str:
         """A JSON object text of the fields' canonical texts."""
+        return self.json_pairs([(f.column, self.value(f, alias)) for f in fields])
+
+    def json_pairs(self, pairs: list[tuple[str, str]]) -> str:
+        """A JSON object text of ``(key, canonical text expression)`` pairs."""
         calls = []
-        for i in range(0, len(fields), JSON_PAIRS_PER_CALL):
-            pairs = ", ".join(
-                f"{self.literal(f.column)}, {self.value(f, alias)}"
-                for f in fields[i : i + JSON_PAIRS_PER_CALL]
+        for i in range(0, len(pairs), JSON_PAIRS_PER_CALL):
+            calls.append(
+                self.json_call(
+                    ", ".join(
+                        f"{self.literal(key)}, {expression}"
+                        for key, expression in pairs[i : i + JSON_PAIRS_PER_CALL]
+                    )
+                )
             )
-            calls.append(self.json_call(pairs))
         return self.json_merge(calls)
 
     def json_call(self, pairs: str) -> str:
@@ -142,6 +152,19 @@ class TriggerSQL:
             (the limit was not reached).
         """
         raise NotImplementedError
+
+    # --- dialect extras (MySQL: cascaded changes and TRUNCATE detection) --------------------
+
+    def install_extras(self, capture: Any) -> None:
+        """Called by setup after the row triggers, before the snapshot: whatever else this
+        dialect needs for complete capture (nothing by default)."""
+
+    def verify_extras(self, capture: Any, *, full: bool) -> None:
+        """Raise :class:`ReplicationError` when what :meth:`install_extras` relies on no longer
+        holds. ``full`` on :meth:`check` (once per pass), not full on every read."""
+
+    def remove_extras(self, capture: Any) -> None:
+        """Called by teardown: remove what :meth:`install_extras` installed."""
 
     def columns_sql(self) -> str:
         return "seq, entity, op, pk, old_pk, image, changed_at, txid"

@@ -57,6 +57,8 @@ class TriggerCapture(Capture):
         super().__init__(source_uri, schema, entities, rule)
         self.sql = trigger_sql_for(self.source)
         self._connection: Any = None
+        #: what the dialect's extras remember between calls (MySQL: table ids, cascade plan)
+        self.dialect_state: dict[str, Any] = {}
 
     # --- connection -------------------------------------------------------------------------
 
@@ -163,6 +165,7 @@ class TriggerCapture(Capture):
         for entity in self.entities:
             for statement in self.sql.create_triggers(self.rule, entity):
                 self._execute(statement)
+        self.sql.install_extras(self)
         state = self._execute(
             f"SELECT acknowledged FROM {self.sql.state} WHERE rule = %s", (self.rule,)
         )
@@ -181,6 +184,8 @@ class TriggerCapture(Capture):
         rows, bound, complete = self.sql.read(
             self, self._conn(), self.rule, after, max(1, max_changes)
         )
+        # after the rows: a TRUNCATE before this read must not let them through unnoticed
+        self.sql.verify_extras(self, full=False)
         changes = build_changeset(rows, self.schema, self.entities, after)
         if complete and bound > changes.end_position:
             changes.end_position = bound
@@ -244,6 +249,7 @@ class TriggerCapture(Capture):
                 f"checkpoint (trimmed to {state[0][0]}, checkpoint {checkpoint}): re-snapshot "
                 "with rule.resync()"
             )
+        self.sql.verify_extras(self, full=True)
         installed = self._installed_triggers()
         for entity in self.entities:
             missing = [n for n in self.sql.trigger_names(self.rule, entity) if n not in installed]
@@ -263,6 +269,7 @@ class TriggerCapture(Capture):
                 for statement in self.sql.drop_triggers(self.rule, entity):
                     self._execute(statement)
         if self._log_exists():
+            self.sql.remove_extras(self)
             self._execute(f"DELETE FROM {self.sql.log} WHERE rule = %s", (self.rule,))
             self._execute(f"DELETE FROM {self.sql.state} WHERE rule = %s", (self.rule,))
             (others,) = self._execute(f"SELECT COUNT(*) FROM {self.sql.state}")[0]
