@@ -1,4 +1,5 @@
-"""SQLite destination: bulk ``executemany`` in one big transaction, tables from mostaframe.ddl.
+"""SQLite destination: Arrow batches bound in C through ADBC, one big transaction, tables from
+mostaframe.ddl.
 
 How values are stored (the SQLite *source* reads them back from these representations):
 
@@ -20,6 +21,26 @@ bytes           BLOB
 uuid, enum      TEXT
 list of T       TEXT: a JSON array (same value rules as the JSON destination)
 ==============  =================================================================================
+
+How rows reach SQLite. :func:`sqlite_array` turns each column into the Arrow type that
+binds that way (vectorised), then one of two paths binds the batch:
+
+* **a new file** (built under its temporary name, which no other connection can know): the
+  batch goes to ``adbc-driver-sqlite``, which binds it row by row in C without the GIL
+  (``int*`` → INTEGER, ``float*`` → REAL, ``bool`` → INTEGER 0/1, ``(large_)string`` → TEXT,
+  ``(large_)binary`` → BLOB, null → NULL), about twice as fast;
+* **an existing file**: Python's ``sqlite3`` binds the Python values of the same arrays
+  (:func:`sqlite_values`) with ``executemany`` — the same storage classes, proven equal by
+  ``tests/test_sqlite_fast_path.py``. ADBC carries its own copy of the SQLite library, and two
+  copies in one process do not see each other's POSIX locks: a ``sqlite3`` connection open on
+  the same file (a replication target, a notebook) could then write concurrently, or lose its
+  WAL when the ADBC connection closes (https://www.sqlite.org/howtocorrupt.html §2.2). Only a
+  file nobody else can have open is safe to hand to a second copy.
+
+The ADBC connection runs in autocommit mode, so the driver issues no transaction statement of
+its own: the base class's explicit ``BEGIN`` / ``SAVEPOINT`` / ``RELEASE`` / ``ROLLBACK TO`` /
+``COMMIT`` are plain statements on the one connection, exactly as with ``sqlite3`` in
+``isolation_level=None`` mode.
 
 A new database file is built under a temporary name next to the target and renamed into place
 by :meth:`finish`, so readers never see a half-loaded file and a cancelled copy leaves nothing
@@ -49,21 +70,29 @@ from .text import Location, decimal_text, timestamp_text
 if TYPE_CHECKING:
     from ..schema.model import Entity
 
+#: how long a statement waits for another connection's lock (ms), as ``sqlite3``'s default 5 s
+BUSY_TIMEOUT_MS = 5000
 
-def sqlite_values(column: pa.Array, where: Location) -> list[Any]:
-    """Python values sqlite3 binds the way the module docstring describes."""
+
+def sqlite_array(column: pa.Array, where: Location) -> pa.Array:
+    """``column`` as the Arrow type that binds the way the module docstring describes:
+    decimals, datetimes, dates, times and lists become text; NaN is refused.
+
+    Raises:
+        SinkError: a NaN float (SQLite would store NULL), naming entity, column and row.
+    """
     typ = column.type
     if pa.types.is_decimal(typ):
-        column = decimal_text(column)
-    elif pa.types.is_timestamp(typ):
-        column = timestamp_text(column)
-    elif pa.types.is_date(typ) or pa.types.is_time(typ):
-        column = pc.cast(column, pa.string())
-    elif pa.types.is_list(typ) or pa.types.is_large_list(typ):
-        column = pc.if_else(
+        return decimal_text(column)
+    if pa.types.is_timestamp(typ):
+        return timestamp_text(column)
+    if pa.types.is_date(typ) or pa.types.is_time(typ):
+        return pc.cast(column, pa.string())
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        return pc.if_else(
             pc.is_valid(column), json_values(column, where), pa.scalar(None, pa.string())
         )
-    elif pa.types.is_floating(typ):
+    if pa.types.is_floating(typ):
         nan = pc.fill_null(pc.is_nan(column), False)
         if pc.any(nan).as_py():
             row = pc.index(nan, True).as_py()
@@ -71,11 +100,46 @@ def sqlite_values(column: pa.Array, where: Location) -> list[Any]:
                 f"{where.describe(row)}: NaN cannot be stored by SQLite (it would become NULL)",
                 hint="replace NaN in the source, or copy to PostgreSQL / Parquet",
             )
-    if column.null_count == 0 and (
+    return column
+
+
+def sqlite_values(column: pa.Array, where: Location) -> list[Any]:
+    """Python values ``sqlite3`` binds the way the module docstring describes (the
+    :func:`sqlite_array` of ``column`` as Python objects)."""
+    return python_values(sqlite_array(column, where))
+
+
+def python_values(array: pa.Array) -> list[Any]:
+    """The values of an array :func:`sqlite_array` returned, as Python objects."""
+    typ = array.type
+    if array.null_count == 0 and (
         pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ)
     ):
-        return column.to_numpy(zero_copy_only=False).tolist()  # 3× faster than to_pylist
-    return column.to_pylist()
+        return array.to_numpy(zero_copy_only=False).tolist()  # 3× faster than to_pylist
+    return array.to_pylist()
+
+
+def sqlite_batch(batch: pa.RecordBatch, entity: str, first_row: int = 0) -> pa.RecordBatch:
+    """``batch`` with every column converted by :func:`sqlite_array` (names kept)."""
+    return pa.RecordBatch.from_arrays(
+        [
+            sqlite_array(column, Location(entity, name, first_row))
+            for column, name in zip(batch.columns, batch.schema.names, strict=True)
+        ],
+        names=batch.schema.names,
+    )
+
+
+def _adbc_sqlite(description: str) -> Any:
+    """``adbc_driver_sqlite.dbapi``, imported when a new file is written."""
+    try:
+        from adbc_driver_sqlite import dbapi
+    except ImportError as exc:
+        raise SinkError(
+            f"{description}: writing a new SQLite file needs the adbc-driver-sqlite package",
+            hint="pip install adbc-driver-sqlite",
+        ) from exc
+    return dbapi
 
 
 class SQLiteSink(DatabaseSink):
@@ -84,6 +148,10 @@ class SQLiteSink(DatabaseSink):
     Options:
         strict_foreign_keys: fail :meth:`finish` (and roll back) when ``PRAGMA
             foreign_key_check`` finds orphan rows, instead of recording warnings.
+
+    Attributes:
+        arrow_binding: after :meth:`begin`, True when batches go through ADBC (a new file),
+            False when through ``sqlite3`` (an existing file; see the module docstring).
     """
 
     kind: ClassVar[str] = "sqlite"
@@ -93,14 +161,18 @@ class SQLiteSink(DatabaseSink):
     def __init__(self, target: str | os.PathLike[str], **kwargs: Any) -> None:
         super().__init__(target, **kwargs)
         self.path = Path(self.uri.path or "")
+        self.arrow_binding = False
         self._temp: Path | None = None
         self._restore: list[str] = []
+        self._cursor: Any = None  # statements and pragmas
+        self._bulk: Any = None  # the entity's INSERT, prepared once, bound batch after batch
+        self._insert = ""
 
     @property
     def description(self) -> str:
         return f"sqlite {self.path}"
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> Any:
         if str(self.path) == ":memory:":
             raise SinkError(
                 "sqlite destination: an in-memory database would be lost at the end",
@@ -110,23 +182,47 @@ class SQLiteSink(DatabaseSink):
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SinkError(f"{self.description}: cannot create {self.path.parent}: {exc}") from exc
-        if not self.path.exists():
-            self._temp = temporary_name(self.path)
-            self._temp.unlink(missing_ok=True)
+        errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        connection: Any = None
         try:
-            connection = sqlite3.connect(
-                self._temp or self.path, isolation_level=None, check_same_thread=False
-            )
-            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise SinkError(f"{self.description}: not a usable SQLite database: {exc}") from exc
+            if self.path.exists():
+                connection = sqlite3.connect(
+                    self.path, isolation_level=None, check_same_thread=False
+                )
+            else:
+                dbapi = _adbc_sqlite(self.description)
+                errors += (dbapi.Error,)
+                self._temp = temporary_name(self.path)
+                self._temp.unlink(missing_ok=True)
+                # autocommit: the driver starts no transaction; ours are explicit statements
+                connection = dbapi.connect(str(self._temp), autocommit=True)
+                self.arrow_binding = True
+            self._cursor = connection.cursor()
+            self._bulk = connection.cursor()
+            self._execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._query("SELECT count(*) FROM sqlite_master")
+        except errors as exc:
+            if connection is not None:
+                connection.close()
+            self._cursor = self._bulk = None
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise SinkError(f"{self.description}: not a usable SQLite database: {first}") from exc
         return connection
 
     def _execute(self, sql: str) -> None:
-        self.connection.execute(sql)
+        self._cursor.execute(sql)
+        # read to the end: a statement left half-read would keep its read transaction open
+        self._cursor.fetchall()
+
+    def _query(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        if parameters:
+            self._cursor.execute(sql, parameters)
+        else:
+            self._cursor.execute(sql)
+        return self._cursor.fetchall()
 
     def _pragma(self, name: str) -> Any:
-        return self.connection.execute(f"PRAGMA {name}").fetchone()[0]
+        return self._query(f"PRAGMA {name}")[0][0]
 
     def _session_start(self) -> None:
         foreign_keys = self._pragma("foreign_keys")
@@ -147,10 +243,10 @@ class SQLiteSink(DatabaseSink):
         self._restore = []
 
     def _table_exists(self, entity: Entity) -> bool:
-        row = self.connection.execute(
+        rows = self._query(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (entity.table,)
-        ).fetchone()
-        return row is not None
+        )
+        return bool(rows)
 
     def _prepare_entity(self, entity: Entity) -> None:
         table = self._table(entity)
@@ -162,15 +258,16 @@ class SQLiteSink(DatabaseSink):
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self.entity is not None and self.result is not None
-        columns = [
-            sqlite_values(column, Location(self.entity.name, name, self.result.rows))
-            for column, name in zip(batch.columns, batch.schema.names, strict=True)
-        ]
-        self.connection.executemany(self._insert, zip(*columns, strict=True))
+        converted = sqlite_batch(batch, self.entity.name, self.result.rows)
+        if self.arrow_binding:  # binds every row in C and releases the GIL meanwhile
+            self._bulk.executemany(self._insert, converted)
+        else:
+            rows = zip(*map(python_values, converted.columns), strict=True)
+            self._bulk.executemany(self._insert, rows)
         return batch.nbytes
 
     def _before_commit(self) -> None:
-        rows = self.connection.execute("PRAGMA foreign_key_check").fetchall()
+        rows = self._query("PRAGMA foreign_key_check")
         if not rows:
             return
         counts: dict[tuple[str, str], int] = {}
@@ -191,6 +288,10 @@ class SQLiteSink(DatabaseSink):
         if self._temp is not None:
             os.replace(self._temp, self.path)
             self._temp = None
+
+    def _disconnect(self) -> None:
+        self._cursor = self._bulk = None  # closed with the connection
+        super()._disconnect()
 
     def _cancel(self) -> None:
         super()._cancel()

@@ -7,6 +7,7 @@ also times ``pg_dump --inserts --rows-per-insert=1000`` of the same table.
 
     python tests/benchmarks/bench_sinks.py --rows 1000000
     python tests/benchmarks/bench_sinks.py --rows 200000 --only parquet,csv
+    python tests/benchmarks/bench_sinks.py --rows 600000 --only "sqlite,sqlite existing file"
 
 Servers: ``MOSTAFRAME_TEST_PG_URL`` / ``MOSTAFRAME_TEST_MYSQL_URL`` (as the test fixtures);
 a database ``mf_bench_<random>`` is created and dropped on each.
@@ -135,6 +136,19 @@ def _database(server_url: str, dialect: str) -> tuple[str, callable]:
     return f"{head}/{name}", drop
 
 
+def _new_file(path: Path) -> str:
+    path.unlink(missing_ok=True)
+    return str(path)
+
+
+def _empty_sqlite_file(path: Path) -> str:
+    import sqlite3
+
+    path.unlink(missing_ok=True)
+    sqlite3.connect(path).close()
+    return str(path)
+
+
 def time_sink(
     kind: str, target: str, table: pa.Table, batch_size: int, **options
 ) -> tuple[float, float]:
@@ -186,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         "sql-dump sqlite": lambda: time_sink(
             "sql-dump", str(work / "lite.sql"), table, args.batch_size, dialect="sqlite"
         ),
-        "sqlite": lambda: time_sink(
-            "sqlite", str(work / "a.sqlite"), table, args.batch_size, mode="replace"
+        # a new file binds through ADBC, an existing one through sqlite3 (docs/sinks.md)
+        "sqlite": lambda: time_sink("sqlite", _new_file(work / "a.sqlite"), table, args.batch_size),
+        "sqlite existing file": lambda: time_sink(
+            "sqlite", _empty_sqlite_file(work / "b.sqlite"), table, args.batch_size
         ),
         "duckdb": lambda: time_sink(
             "duckdb", str(work / "a.duckdb"), table, args.batch_size, mode="replace"
