@@ -348,7 +348,7 @@ class MySQLTriggers(TriggerSQL):
         installed = capture._installed_triggers() if (changed or full) else set()
         for table in changed:
             entity = captured[table]
-            names = [n for n in self.trigger_names(capture.rule, entity)]
+            names = self.trigger_names(capture.rule, entity)
             if table not in now:
                 happened = "was dropped or renamed away"
             elif not set(names) <= installed:

@@ -7,7 +7,10 @@ What :meth:`TriggerCapture.setup` installs on the source (SQL in :mod:`.trigger_
   acknowledged so far (how :meth:`check` spots a log trimmed past a checkpoint);
 * per captured table, AFTER INSERT/UPDATE/DELETE row triggers named
   ``mostaframe_<rule>_<table>_…`` (PostgreSQL: one SECURITY DEFINER function, a row trigger and
-  a TRUNCATE statement trigger).
+  a TRUNCATE statement trigger);
+* MySQL/MariaDB also BEFORE DELETE / BEFORE UPDATE triggers logging the rows foreign-key
+  actions change (InnoDB fires no trigger for them, :mod:`.mysql_cascade`) and the InnoDB
+  table ids every read compares (TRUNCATE fires no trigger either: it is detected).
 
 Reads go in sequence order and never past a number whose transaction may still commit (see each
 dialect's ``read``); :meth:`acknowledge` deletes the rule's rows up to the position. The row
