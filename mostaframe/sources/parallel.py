@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from ..secrets import mask_text
-from .connectorx import _first_line, _stream
+from .connectorx import _first_line, _stream, release_free_memory
 from .convert import conform
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def worker_main() -> int:
                 if writer is None:
                     writer = pa.ipc.new_stream(sink, batch.schema)
                 writer.write_batch(batch)
+            release_free_memory()
         if writer is None:
             from ..schema.arrow import arrow_schema
 
