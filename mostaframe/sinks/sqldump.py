@@ -47,11 +47,17 @@ import pyarrow.compute as pc
 from ..errors import SinkError
 from ..secrets import mask_text
 from .base import FileSink
-from .sql_literals import STYLES, sql_cells, upsert_clause
-from .text import Location, assemble, concatenated, render_parts
+from .sql_literals import STYLES, upsert_clause
+from .sql_rows import sql_rows
+from .text import concatenated, offsets_and_data, render_parts
 
 if TYPE_CHECKING:
     from ..schema.model import Entity
+
+#: what separates two rows of one INSERT; every rendered row ends with it (see _chunks)
+ROW_BREAK = "),\n("
+#: below this many rows per INSERT each row gets its own lead in the join instead of splicing
+SPLICE_MIN_ROWS = 16
 
 _LATE_FOREIGN_KEY = re.compile(r"^\s*ALTER\s+TABLE\b.*\bFOREIGN\s+KEY\b", re.IGNORECASE | re.DOTALL)
 
@@ -265,32 +271,76 @@ class SqlDumpSink(FileSink):
             closing = f"\n{clause};\n"
         self._closing = closing
 
+    def _lead(self, position: int) -> str:
+        """What comes before the row at ``position`` in the entity: the statement head, the
+        previous statement's end plus a new head, or the break between two rows."""
+        if position == 0:
+            return self._head + "("
+        if position % self.options["rows_per_statement"] == 0:
+            return ")" + self._closing + self._head + "("
+        return ROW_BREAK
+
     def render(self, batch: pa.RecordBatch, first_row: int) -> pa.Array:
         """One text per row: ``(v1, v2, …`` preceded by what its position in the entity
-        (``first_row`` + index) calls for — the statement head, ``),\n`` inside a statement,
+        (``first_row`` + index) calls for — the statement head, ``),\n(`` inside a statement,
         or the previous statement's end plus a new head. The last ``)`` is written by close."""
         assert self.entity is not None
-        cells = [
-            sql_cells(column, self.style, Location(self.entity.name, name, first_row))
-            for column, name in zip(batch.columns, batch.schema.names, strict=True)
-        ]
         per_statement = self.options["rows_per_statement"]
         positions = np.arange(first_row, first_row + batch.num_rows)
         # 0: inside a statement, 1: a new statement after another, 2: the entity's first row
         kinds = np.where(positions % per_statement == 0, 1, 0).astype(np.int32)
         if first_row == 0:
             kinds[0] = 2
-        choices = pa.array(["),\n(", ")" + self._closing + self._head + "(", self._head + "("])
+        choices = pa.array([ROW_BREAK, self._lead(per_statement), self._lead(0)])
         leads = pc.take(choices, pa.array(kinds))
-        return assemble(cells, separator=", ", null="NULL", lead=leads)
+        return self._rows(batch, first_row, lead=leads)
+
+    def _rows(self, batch: pa.RecordBatch, first_row: int, **around: Any) -> pa.Array:
+        assert self.entity is not None
+        return sql_rows(
+            batch.columns,
+            batch.schema.names,
+            self.style,
+            entity=self.entity.name,
+            first_row=first_row,
+            **around,
+        )
+
+    def _chunks(self, batch: pa.RecordBatch, first_row: int) -> list[memoryview | bytes]:
+        """The bytes of ``batch``'s rows, in pieces to write one after the other.
+
+        Every row is rendered followed by ``ROW_BREAK`` (a constant folds into the row's last
+        constant text: one argument fewer in the join than a lead per row). The break after
+        the batch's last row is left out (the next batch starts with its own lead) and the
+        few breaks before a new statement are swapped for the statement's end and next head
+        here, as slices of the rendered buffer — no copy.
+        """
+        per_statement = self.options["rows_per_statement"]
+        if per_statement < SPLICE_MIN_ROWS:  # many statements: per-row leads in the join
+            return [concatenated(self.render(batch, first_row))]
+        rows = self._rows(batch, first_row, tail=ROW_BREAK)
+        offsets, data = offsets_and_data(rows)
+        view = memoryview(data)
+        cut = len(ROW_BREAK)  # ASCII: characters are bytes
+        chunks: list[memoryview | bytes] = [self._lead(first_row).encode()]
+        start = 0
+        # rows whose next row starts a statement (index i: (first_row + i + 1) % per == 0)
+        for index in range(-(first_row + 1) % per_statement, batch.num_rows - 1, per_statement):
+            end = int(offsets[index + 1])
+            chunks += [view[start : end - cut], self._lead(first_row + index + 1).encode()]
+            start = end
+        chunks.append(view[start : len(view) - cut])
+        return chunks
 
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self._handle is not None and self.result is not None
         first = self.result.rows
-        parts = render_parts(batch, lambda part, at: concatenated(self.render(part, first + at)))
-        for data in parts:
-            self._handle.write(data)
-        return sum(len(data) for data in parts)
+        written = 0
+        for chunks in render_parts(batch, lambda part, at: self._chunks(part, first + at)):
+            for chunk in chunks:
+                self._handle.write(chunk)
+                written += len(chunk)
+        return written
 
     def _close(self) -> None:
         assert self.result is not None and self.entity is not None
