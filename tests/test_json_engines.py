@@ -119,3 +119,21 @@ def test_unknown_engine_is_refused(tmp_path: Path) -> None:
         SinkError, match=r"unknown engine 'fast' \(use one of auto, arrow, polars\)"
     ):
         get_sink("json", tmp_path / "a.json", engine="fast")
+
+
+@pytest.mark.parametrize("ndjson", [False, True])
+def test_rendering_in_slices_writes_the_same_bytes(
+    tmp_path: Path, ndjson: bool, monkeypatch
+) -> None:
+    import mostaframe.sinks.jsonfile as jsonfile
+    import mostaframe.sinks.text as text
+
+    schema = every_kind_schema()
+    data = every_kind_data(schema, rows=45)
+    whole = tmp_path / "whole" / ("out" if ndjson else "a.json")
+    _write(whole, "auto", ndjson, schema, data)
+    monkeypatch.setattr(jsonfile, "RENDER_ROWS", 7)  # 20-row batches: slices of 7, 7, 6
+    monkeypatch.setattr(text, "PARALLEL_MIN_ROWS", 2)  # and each slice split over threads
+    sliced = tmp_path / "sliced" / ("out" if ndjson else "a.json")
+    _write(sliced, "auto", ndjson, schema, data)
+    assert _contents(sliced, ndjson) == _contents(whole, ndjson)
