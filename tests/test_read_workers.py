@@ -179,3 +179,9 @@ def test_mysql_key_ranges_in_process_and_in_workers(
         assert sorted(table.column("id").to_pylist()) == expected
         assert len(started_workers) == processes
         source.close()
+
+
+def test_this_machines_name_is_local() -> None:
+    import socket
+
+    assert server_is_local(parse_uri(f"postgresql://u@{socket.gethostname()}:5432/app"))

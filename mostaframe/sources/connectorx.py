@@ -558,7 +558,9 @@ def server_is_local(uri: DatabaseURI) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         pass
-    return host.lower() in {socket.gethostname().lower(), socket.getfqdn().lower()}
+    # this machine's name, without a DNS lookup (getfqdn can stall for seconds offline)
+    own = socket.gethostname().lower()
+    return host.lower() in {own, own.split(".")[0]}
 
 
 # ---------------------------------------------------------------------------------------------
