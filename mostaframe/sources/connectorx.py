@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 PARALLEL_READERS = 2
 #: at most this many parallel read streams when the server is on another machine
 MAX_READ_STREAMS = 4
-#: pages (8 kB) per ctid range query: bounds what one connectorx stream can buffer
-RANGE_PAGES = 4096
+#: pages (8 kB) per ctid range query: bounds what one connectorx stream can buffer (16 MB of
+#: heap ≈ 20–40 MB of Arrow). Measured on TPC-H SF1 against 4096: peak RSS of the read 196 → 181
+#: MB, of the JSON copy ≈ 280 → 251 MB, read CPU within the noise of a loaded machine
+RANGE_PAGES = 2048
 #: MySQL tables of at least this many rows (estimate) are read in key ranges
 PARALLEL_MIN_ROWS = 1_000_000
 #: rows (estimate) per MySQL key range: bounds what one connectorx stream can buffer
