@@ -30,8 +30,9 @@ binds that way (vectorised), then one of two paths binds the batch:
   (``int*`` → INTEGER, ``float*`` → REAL, ``bool`` → INTEGER 0/1, ``(large_)string`` → TEXT,
   ``(large_)binary`` → BLOB, null → NULL), about twice as fast;
 * **an existing file**: Python's ``sqlite3`` binds the Python values of the same arrays
-  (:func:`sqlite_values`) with ``executemany`` — the same storage classes, proven equal by
-  ``tests/test_sqlite_fast_path.py``. ADBC carries its own copy of the SQLite library, and two
+  (:func:`sqlite_values`) with ``executemany`` — the same values and storage classes, proven
+  equal by ``tests/test_sqlite_fast_path.py`` (except the last bit of a few REALs that SQLite
+  3.40 derives from decimal text less exactly than ADBC's 3.53: docs/sinks.md, known gaps). ADBC carries its own copy of the SQLite library, and two
   copies in one process do not see each other's POSIX locks: a ``sqlite3`` connection open on
   the same file (a replication target, a notebook) could then write concurrently, or lose its
   WAL when the ADBC connection closes (https://www.sqlite.org/howtocorrupt.html §2.2). Only a
