@@ -72,6 +72,22 @@ MODES = ("cdc", "snapshot")
 DEFAULT_BATCH = 100_000
 #: longest sleep between retries of a failing pass
 MAX_BACKOFF = 60.0
+#: words of a failed snapshot copy's report that make it worth retrying (lost connections,
+#: servers restarting, locks)
+TRANSIENT_WORDS = (
+    "locked",
+    "busy",
+    "connection",
+    "could not connect",
+    "timeout",
+    "timed out",
+    "terminating",
+    "shutting down",
+    "starting up",
+    "server closed",
+    "gone away",
+    "deadlock",
+)
 
 
 @dataclass
@@ -200,11 +216,32 @@ def is_transient(error: BaseException) -> bool:
         return True
     module = type(error).__module__.split(".")[0]
     name = type(error).__name__
-    if module in ("psycopg", "pymysql") and name == "OperationalError":
-        return True
+    # by class name, so that no driver is imported here; psycopg's AdminShutdown (a server
+    # restarting) and friends are OperationalError subclasses, pymysql's InterfaceError is a
+    # connection that broke under it
+    for cls in type(error).__mro__:
+        family = cls.__module__.split(".")[0]
+        if (family, cls.__name__) in (
+            ("psycopg", "OperationalError"),
+            ("pymysql", "OperationalError"),
+            ("pymysql", "InterfaceError"),
+        ):
+            return True
     if module == "sqlite3" and name == "OperationalError":
         return any(word in str(error).lower() for word in ("locked", "busy"))
     return module in ("duckdb", "_duckdb") and name in ("IOException", "TransactionException")
+
+
+def backoff(failures: int, interval: float, max_backoff: float = MAX_BACKOFF) -> float:
+    """Seconds to wait after the ``failures``-th failed pass in a row: ``interval × 2^failures``
+    with ±20 % jitter (rules failing together do not retry in step), never above
+    ``max_backoff``.
+
+    >>> [round(backoff(n, 1.0, 10.0)) for n in (1, 2, 3, 4)]  # doctest: +SKIP
+    [2, 4, 8, 10]
+    """
+    exponent = min(failures, 60)  # 2**60 × interval is past any cap; keeps the float finite
+    return min(max_backoff, interval * 2**exponent * random.uniform(0.8, 1.2))
 
 
 class _CaptureThread:
@@ -282,6 +319,8 @@ class ReplicationRule:
         self._capture: _CaptureThread | None = None
         #: read the next ChangeSet while the current one is applied
         self.read_ahead = True
+        #: run() is driving the passes (it records transient failures itself)
+        self._retrying = False
 
     def _source(self) -> _CaptureThread:
         """The capture, behind its own thread (started on first use)."""
@@ -355,8 +394,10 @@ class ReplicationRule:
                     if isinstance(exc, MostaframeError)
                     else f"{type(exc).__name__}: {first}"
                 )
+                transient = is_transient(exc)
                 with contextlib.suppress(MostaframeError):
-                    self._record(result)  # the pass's own error matters more than this one
+                    # the pass's own error matters more than this one
+                    self._record(result, transient=transient)
                 if self._target is not None:
                     # a broken connection must not be reused by the next pass
                     self._target.rollback()
@@ -365,7 +406,7 @@ class ReplicationRule:
                 if isinstance(exc, MostaframeError) or not isinstance(exc, Exception):
                     raise
                 wrapped = ReplicationError(f"rule {self.name}: {result.error}")
-                wrapped.transient = is_transient(exc)
+                wrapped.transient = transient
                 raise wrapped from exc
             result.seconds = time.perf_counter() - started
             self._record(result)
@@ -411,10 +452,14 @@ class ReplicationRule:
             quiet=True,
         )
         if not report.ok:
-            raise ReplicationError(
-                f"rule {self.name}: the snapshot copy failed: " + "; ".join(report.problems()),
+            problems = "; ".join(report.problems())
+            error = ReplicationError(
+                f"rule {self.name}: the snapshot copy failed: {problems}",
                 hint="fix the problem and run sync() again; the snapshot restarts from scratch",
             )
+            # the copy reports text only: a lost connection or a lock is worth a retry
+            error.transient = any(word in problems.lower() for word in TRANSIENT_WORDS)
+            raise error
         result.snapshot_rows = {row.entity: row.rows for row in report.entities}
         target = self._connection()
         if self.conflict_resolution == "target-wins":
@@ -484,7 +529,10 @@ class ReplicationRule:
                     return collapse(changes)
         return changes
 
-    def _record(self, result: SyncResult) -> None:
+    def _record(self, result: SyncResult, *, transient: bool = False) -> None:
+        """Write the pass to the status store; a failed pass also gets an event: ``error``, or
+        ``warning`` when retrying can help (left to :meth:`run` while it drives the passes: its
+        warning says when it retries)."""
         try:
             self.status.record_run(
                 self.name,
@@ -512,8 +560,12 @@ class ReplicationRule:
                 error=result.error,
                 lag=result.lag,
             )
-            if result.error:
-                self.status.event(self.name, "error", f"{result.kind} pass failed: {result.error}")
+            if result.error and not (transient and self._retrying):
+                level = "warning" if transient else "error"
+                retry = " (transient: sync again later)" if transient else ""
+                self.status.event(
+                    self.name, level, f"{result.kind} pass failed{retry}: {result.error}"
+                )
         except MostaframeError:
             raise
         except Exception as exc:  # the status store must never hide what happened to the data
@@ -541,10 +593,12 @@ class ReplicationRule:
         stream of changes the replica then trails by a fraction of ``interval`` rather than by
         up to a whole one, and a quiet source costs one cheap pass per ``interval``.
 
-        A pass failing with a transient error (target locked,
-        source restarting, network) is recorded as an event and retried after an exponential
-        back-off (``interval × 2^failures``, capped at ``max_backoff``, with jitter); it resumes
-        from the checkpoint. Any other error is recorded and raised.
+        A pass failing with a transient error (target locked, source restarting, network, a
+        replication slot held by another process) is recorded (the pass's ``runs`` row with its
+        error, and a ``warning`` event "transient failure #n: …; retrying in …s") and retried
+        after :func:`backoff` (``interval × 2^failures`` ±20 %, at most ``max_backoff``) with
+        new connections; it resumes from the checkpoint in the target. Any other error is
+        recorded as an ``error`` event and raised.
 
         Returns:
             The last successful pass's result (None if there was none).
@@ -559,13 +613,17 @@ class ReplicationRule:
         while not stop.is_set() and (max_runs is None or succeeded < max_runs):
             started = time.monotonic()
             try:
-                last = self.sync()
+                self._retrying = True
+                try:
+                    last = self.sync()
+                finally:
+                    self._retrying = False
             except Exception as exc:
                 if not is_transient(exc):
                     self.status.event(self.name, "error", f"stopped: {exc}")
                     raise
                 failures += 1
-                delay = min(max_backoff, interval * 2**failures) * random.uniform(0.8, 1.2)
+                delay = backoff(failures, interval, max_backoff)
                 self.status.event(
                     self.name,
                     "warning",
