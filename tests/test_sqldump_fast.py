@@ -108,7 +108,15 @@ INTEGER_TYPES = [
 def test_integers(data: st.DataObject, typ: pa.DataType, span_per_row: float) -> None:
     info = np.iinfo(typ.to_pandas_dtype())
     values = data.draw(
-        st.lists(st.none() | st.integers(int(info.min), int(info.max)), min_size=1, max_size=40)
+        st.lists(
+            st.none()
+            | st.integers(int(info.min), int(info.max))
+            | st.integers(max(int(info.min), -20), 20)
+            | st.integers(int(info.max) - 20, int(info.max))
+            | st.integers(int(info.min), int(info.min) + 20),
+            min_size=1,
+            max_size=40,
+        )
     )
     array = pa.array(values, typ)
     with pytest.MonkeyPatch.context() as patch:

@@ -12,8 +12,9 @@ the decimal and date casts cost 25–45 ns per value. So:
   ``", "`` between them, are laid side by side with numpy into a single matrix, which the join
   takes as one argument. Constant text between two variable-width columns is one scalar
   argument; quotes of a column without nulls go into that constant instead of a wrapping pass.
-* **Dates by lookup.** A ``date32`` column spanning few distinct days (about one per two rows at
-  most) is rendered by casting the span once and gathering the fixed-width texts with numpy.
+* **Low-cardinality values by lookup.** Integers, dates and decimals of precision ≤ 18 whose
+  values span at most ``SPAN_PER_ROW`` × the rows (quantities, codes, a batch's dates) are
+  rendered by casting their span once and gathering (numpy for one-width texts).
 * **Decimals up to 18 digits through int64.** Their 128-bit values fit in the low 64 bits: the
   magnitude is cast as an integer, padded to ``scale + 1`` digits and the point inserted with
   one slice kernel (Arrow's decimal cast formats every value through a ``std::string``).
@@ -142,8 +143,13 @@ def by_span(
     low, high = int(present.min()), int(present.max())
     if high - low + 1 > length * SPAN_PER_ROW:
         return None
-    table = render(np.arange(low, high + 1, dtype=values.dtype))
-    index = values.astype(np.int64, copy=False) - low  # null slots hold any number
+    kind = values.dtype.type
+    if values.dtype == np.uint64:  # above int64: count in the column's own type
+        table = render(np.arange(high - low + 1, dtype=np.uint64) + kind(low))
+        index = (values - kind(low)).astype(np.int64)  # null slots hold any number
+    else:
+        table = render(np.arange(low, high + 1, dtype=np.int64).astype(values.dtype))
+        index = values.astype(np.int64) - low
     if valid is not None:
         index = np.where(valid, index, 0)
     offsets, data = offsets_and_data(table)
