@@ -108,6 +108,7 @@ def test_parallel_ctid_ranges_read_every_row_once(pg_url: str, monkeypatch) -> N
         ],
     )
     monkeypatch.setenv("MOSTAFRAME_PARALLEL_MIN_PAGES", "2")
+    monkeypatch.setenv("MOSTAFRAME_READ_WORKERS", "2")  # the worker processes, whatever the CPUs
     source = open_source("db", uri=pg_url)
     source.prepare(schema, [entity])
     partitions = source._partitions(source.plan(entity))
@@ -377,6 +378,7 @@ def test_mysql_key_ranges_read_every_row_once(mysql_url: str, monkeypatch) -> No
         )
     _, entity = _entity("nums", [Field("id", "bigint"), Field("v", "string")])
     monkeypatch.setattr(cx_source, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setenv("MOSTAFRAME_READ_WORKERS", "2")
     source = open_source("db", uri=mysql_url)
     partitions = source._partitions(source.plan(entity))
     assert partitions == ["`id` < 4501", "`id` >= 4501"]  # min 3, max 9000
