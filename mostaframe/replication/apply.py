@@ -418,6 +418,7 @@ class _Context:
                         displaced = self.target.displace(entity, rows)
                         self.stats.count(entity.name, "displaced", displaced)
                     self.target.upsert(entity, rows)
+                    self.target.advance_sequences(entity, rows)
                     self.stats.upserted += rows.num_rows
                     self.stats.count(entity.name, "upsert", rows.num_rows)
             self.stats.lap("upsert", lap)

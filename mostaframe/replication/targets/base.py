@@ -20,7 +20,7 @@ from ...errors import MostaframeError, ReplicationError
 from ...secrets import mask_text, mask_uri, parse_uri
 
 if TYPE_CHECKING:
-    from ...schema.model import Entity
+    from ...schema.model import Entity, Field
 
 #: name of the row-index column added to staged batches (maps result rows back to the batch)
 INDEX = "__mf_row"
@@ -63,6 +63,10 @@ class Target(ABC):
     placeholder: ClassVar[str] = "?"
     exclusive_file: ClassVar[bool] = False
     foreign_keys: ClassVar[bool] = True
+    #: the snapshot copy leaves autoincrement counters past the copied keys (the database moves
+    #: them on explicit inserts, or the copy engine's sink does); else :meth:`after_snapshot`
+    #: moves them
+    copy_moves_sequences: ClassVar[bool] = True
 
     def __init__(self, uri: str | os.PathLike[str], *, lock_timeout: float = 5.0) -> None:
         self.uri = parse_uri(uri)
@@ -70,6 +74,8 @@ class Target(ABC):
         self.lock_timeout = lock_timeout
         self._state_ready = False
         self._staged = 0
+        #: (entity, column) → a value the column's sequence is known to have reached
+        self._sequence_high: dict[tuple[str, str], int] = {}
         from ...dialects import get_dialect
 
         self.sql_dialect = get_dialect(self.dialect)
@@ -258,6 +264,48 @@ class Target(ABC):
             deleted += max(count, 0)
         self.unstage(name)
         return deleted
+
+    # -- autoincrement counters -------------------------------------------------------------
+
+    def advance_sequences(self, entity: Entity, rows: pa.RecordBatch) -> None:
+        """Keep the entity's autoincrement counters past the keys of ``rows`` just upserted.
+
+        A promoted replica's next INSERT without an id must not draw a value replication
+        already wrote. Cheap per batch: the batch's own maximum (vectorised), and a statement
+        only when it is above what this connection last saw the counter reach.
+        """
+        import pyarrow.compute as pc
+
+        for field in entity.fields:
+            if not field.autoincrement or field.column not in rows.schema.names:
+                continue
+            high = pc.max(rows.column(field.column)).as_py()
+            key = (entity.name, field.column)
+            if high is None or high <= self._sequence_high.get(key, 0):
+                continue
+            self.advance_sequence(entity, field, int(high))
+            self._sequence_high[key] = int(high)
+
+    def advance_sequence(self, entity: Entity, field: Field, value: int) -> None:  # noqa: B027
+        """Move ``field``'s counter to at least ``value`` (never back).
+
+        Nothing to do here: SQLite (``AUTOINCREMENT`` updates ``sqlite_sequence``) and
+        MySQL/MariaDB (InnoDB raises ``AUTO_INCREMENT``) move their counters on explicit
+        inserts of larger values; PostgreSQL and DuckDB sequences do not, and override this.
+        """
+
+    def after_snapshot(self, entities: Sequence[Entity]) -> None:
+        """Move the counters past the keys a snapshot copied (when the copy did not)."""
+        if self.copy_moves_sequences:
+            return
+        for entity in entities:
+            for field in entity.fields:
+                if field.autoincrement:
+                    rows = self.query(
+                        f"SELECT max({self.quote(field.column)}) FROM {self.table(entity)}"
+                    )
+                    if rows and rows[0][0] is not None:
+                        self.advance_sequence(entity, field, int(rows[0][0]))
 
     def clear(self, entity: Entity) -> None:
         """Remove every row (a TRUNCATE barrier). DELETE, not TRUNCATE: TRUNCATE is not

@@ -11,7 +11,7 @@ import pyarrow as pa
 from .base import INDEX, Target
 
 if TYPE_CHECKING:
-    from ...schema.model import Entity
+    from ...schema.model import Entity, Field
 
 
 class PostgresTarget(Target):
@@ -54,6 +54,16 @@ class PostgresTarget(Target):
             | psycopg.errors.DeadlockDetected
             | psycopg.errors.LockNotAvailable
             | psycopg.errors.AdminShutdown,
+        )
+
+    def advance_sequence(self, entity: Entity, field: Field, value: int) -> None:
+        # the setval of the PostgreSQL sink's _advance_sequences (sinks/postgres.py), with the
+        # batch's maximum instead of a max() scan, and only forward; setval is not undone by a
+        # rollback, which is harmless (a gap in the ids)
+        self.execute(
+            "SELECT setval(seq, %s) FROM pg_get_serial_sequence(%s, %s) AS seq "
+            "WHERE seq IS NOT NULL AND coalesce(pg_sequence_last_value(seq::regclass), 0) < %s",
+            (value, self.table(entity), field.column, value),
         )
 
     def stage(self, entity: Entity, batch: pa.RecordBatch) -> str:
