@@ -752,3 +752,28 @@ def test_wide_tables_build_their_image_in_several_json_calls(source_url: str) ->
     writer.commit()
     assert capture.read(start).segments[0][0].upserts.to_pylist() == [row]
     capture.teardown()
+
+
+def test_a_restarting_server_is_a_connection_error_not_a_missing_change_log() -> None:
+    """psycopg raises AdminShutdown (an OperationalError subclass) when the source restarts: it
+    must reconnect and be retried, not be read as "the change log is gone"."""
+    import psycopg
+    import pymysql
+
+    from mostaframe.replication.capture.triggers import _is_closed, _is_connection_error
+
+    assert _is_connection_error(psycopg.errors.AdminShutdown("terminating connection"))
+    assert _is_connection_error(pymysql.err.InterfaceError(0, ""))
+    assert not _is_connection_error(
+        psycopg.errors.UndefinedTable('relation "_mostaframe_changes" does not exist')
+    )
+    assert not _is_connection_error(ValueError("closed"))
+
+    class Psycopg:
+        closed = True
+
+    class PyMySQL:
+        open = False
+
+    assert _is_closed(Psycopg()) and _is_closed(PyMySQL())
+    assert not _is_closed(sqlite3.connect(":memory:"))

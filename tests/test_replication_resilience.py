@@ -302,18 +302,7 @@ SOURCE_GONE = ("connect", "terminat", "shutting down", "starting up", "closed", 
 
 @pytest.mark.parametrize(
     "capture",
-    [
-        "pgoutput",
-        pytest.param(
-            "triggers",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="trigger capture (capture/triggers.py): after a restart its check() may "
-                "take psycopg's AdminShutdown for a missing change log ('change log … is gone', "
-                "not transient): _is_connection_error compares the exact class name",
-            ),
-        ),
-    ],
+    ["pgoutput", "triggers"],
 )
 def test_source_restart_is_reported_and_the_rule_resumes(
     cluster: Cluster, tmp_path: Path, harness: Harness, capture: str

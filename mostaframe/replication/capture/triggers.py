@@ -66,6 +66,8 @@ class TriggerCapture(Capture):
     # --- connection -------------------------------------------------------------------------
 
     def _conn(self) -> Any:
+        if self._connection is not None and _is_closed(self._connection):
+            self.close()  # the server closed it (a restart): reconnect
         if self._connection is None:
             self._connection = self.sql.connect()
         return self._connection
@@ -283,10 +285,22 @@ class TriggerCapture(Capture):
 
 
 def _is_connection_error(exc: Exception) -> bool:
-    name = type(exc).__name__
-    return name in ("OperationalError", "InterfaceError") and not any(
+    # by the class hierarchy: psycopg's AdminShutdown (a restarting server) is an
+    # OperationalError subclass; no driver is imported here
+    families = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(families & {"OperationalError", "InterfaceError"}) and not any(
         word in str(exc).lower() for word in ("no such table", "doesn't exist", "does not exist")
     )
+
+
+def _is_closed(connection: Any) -> bool:
+    """Whether a driver connection is known to be closed (psycopg ``closed``, pymysql
+    ``open``); sqlite3 connections do not close under us."""
+    closed = getattr(connection, "closed", None)
+    if isinstance(closed, bool):
+        return closed
+    is_open = getattr(connection, "open", None)
+    return is_open is False
 
 
 def _utc(value: Any) -> datetime:
