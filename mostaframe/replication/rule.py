@@ -390,7 +390,7 @@ class ReplicationRule:
                 result.seconds = time.perf_counter() - started
                 first = (str(exc).strip().splitlines() or [""])[0]
                 result.error = mask_text(
-                    exc.message
+                    str(exc)  # the message and its hint: the fix is part of what to report
                     if isinstance(exc, MostaframeError)
                     else f"{type(exc).__name__}: {first}"
                 )
