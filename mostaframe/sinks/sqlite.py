@@ -29,14 +29,33 @@ binds that way (vectorised), then one of two paths binds the batch:
   batch goes to ``adbc-driver-sqlite``, which binds it row by row in C without the GIL
   (``int*`` → INTEGER, ``float*`` → REAL, ``bool`` → INTEGER 0/1, ``(large_)string`` → TEXT,
   ``(large_)binary`` → BLOB, null → NULL), about twice as fast;
-* **an existing file**: Python's ``sqlite3`` binds the Python values of the same arrays
-  (:func:`sqlite_values`) with ``executemany`` — the same values and storage classes, proven
-  equal by ``tests/test_sqlite_fast_path.py`` (except the last bit of a few REALs that SQLite
-  3.40 derives from decimal text less exactly than ADBC's 3.53: docs/sinks.md, known gaps). ADBC carries its own copy of the SQLite library, and two
-  copies in one process do not see each other's POSIX locks: a ``sqlite3`` connection open on
-  the same file (a replication target, a notebook) could then write concurrently, or lose its
-  WAL when the ADBC connection closes (https://www.sqlite.org/howtocorrupt.html §2.2). Only a
-  file nobody else can have open is safe to hand to a second copy.
+* **an existing file**: never opened by ADBC. ADBC carries its own copy of the SQLite
+  library, and two copies in one process do not see each other's POSIX locks: a ``sqlite3``
+  connection open on the same file (a replication target, a notebook) could then write
+  concurrently, or lose its WAL when the ADBC connection closes
+  (https://www.sqlite.org/howtocorrupt.html §2.2). So the first :data:`SCRATCH_AFTER_ROWS`
+  rows of each entity are bound by Python's ``sqlite3`` (``executemany`` of the Python values
+  of the same arrays, :func:`sqlite_values`), and the rest go to a **scratch file**: ADBC binds
+  them into a private SQLite file next to the target (``.<name>.scratch-<pid>-<n>``, same
+  disk; one untyped table, no index, no journal), commits and CLOSES it; then the sink's
+  ``sqlite3`` connection ``ATTACH``-es it and runs ``INSERT INTO t (cols) SELECT cols FROM
+  scratch.rows`` (+ the upsert clause) inside the entity's savepoint, and deletes its name.
+  The untyped scratch columns keep each value's storage class, so the target's column
+  affinity is the only conversion, as with ``executemany``: the same values and ``typeof()``
+  on every path, proven by ``tests/test_sqlite_fast_path.py`` (except the last bit of a few
+  REALs that SQLite 3.40 derives from decimal text less exactly than ADBC's 3.53, for a new
+  file: docs/sinks.md, known gaps). Measured on 600k lineitem-like rows into an existing
+  file: docs/sinks.md.
+
+  Granularity is one scratch file per entity, because SQLite cannot ``DETACH`` a database
+  read inside the open transaction ("database is locked"): each stays attached, and keeps
+  its disk blocks, until ``COMMIT`` / ``ROLLBACK`` (its name is gone right after the copy, so
+  even a killed process leaves nothing behind once it has been copied). The extra disk is
+  about one untyped copy of the rows loaded, freed at the end. A connection attaches at most
+  ``SQLITE_LIMIT_ATTACHED`` (10) files, so a copy's 11th big entity and later ones are bound
+  by ``executemany``. Below :data:`SCRATCH_AFTER_ROWS` an entity never makes a scratch file.
+  A key the target refuses among the scratch rows fails :meth:`close` (the ``INSERT …
+  SELECT``) rather than :meth:`write`; the entity's savepoint is rolled back all the same.
 
 The ADBC connection runs in autocommit mode, so the driver issues no transaction statement of
 its own: the base class's explicit ``BEGIN`` / ``SAVEPOINT`` / ``RELEASE`` / ``ROLLBACK TO`` /
@@ -56,6 +75,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -73,6 +94,12 @@ if TYPE_CHECKING:
 
 #: how long a statement waits for another connection's lock (ms), as ``sqlite3``'s default 5 s
 BUSY_TIMEOUT_MS = 5000
+
+#: rows of an entity bound by ``executemany`` into an existing file before the rest of the entity
+#: goes through a scratch file. The scratch path's fixed cost (connect, create, attach) is ~2 ms,
+#: so it wins from ~1-2k rows; 20k keeps the few attach slots of a copy (SQLITE_LIMIT_ATTACHED,
+#: 10) for big tables and costs a big table ~25 ms of CPU (module docstring, docs/sinks.md).
+SCRATCH_AFTER_ROWS = 20_000
 
 
 def sqlite_array(column: pa.Array, where: Location) -> pa.Array:
@@ -143,6 +170,94 @@ def _adbc_sqlite(description: str) -> Any:
     return dbapi
 
 
+class _Scratch:
+    """A private SQLite file that ADBC fills with rows of one entity, for the sink's ``sqlite3``
+    connection to copy with ``INSERT … SELECT`` (the module docstring says why).
+
+    The table ``rows`` has the entity's column names and NO declared types: it stores each value
+    with the storage class it was bound with, so the target column's affinity is the only
+    conversion, as when ``sqlite3`` binds into the target directly. No key, no index: the target
+    checks its own keys during the ``INSERT … SELECT``.
+
+    Raises:
+        SinkError: the file cannot be created or written (unwritable directory, disk full),
+            naming it.
+    """
+
+    TABLE = "rows"
+
+    def __init__(self, path: Path, columns: str, count: int) -> None:
+        self.path = path
+        self._dbapi = _adbc_sqlite(f"scratch file {path}")
+        self._connection: Any = None
+        self._cursor: Any = None
+        marks = ", ".join("?" for _ in range(count))
+        self._insert = f"INSERT INTO {self.TABLE} ({columns}) VALUES ({marks})"
+        with self._errors("cannot create"):
+            path.unlink(missing_ok=True)  # a leftover of a crashed run with the same pid
+            # autocommit: the driver starts no transaction; ours is the explicit BEGIN below
+            self._connection = self._dbapi.connect(str(path), autocommit=True)
+            self._cursor = self._connection.cursor()
+            # a file nobody else reads, deleted whatever happens: no journal, no fsync
+            for statement in (
+                "PRAGMA journal_mode=OFF",
+                "PRAGMA synchronous=OFF",
+                "BEGIN",
+                f"CREATE TABLE {self.TABLE} ({columns})",
+            ):
+                self._cursor.execute(statement)
+                self._cursor.fetchall()
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (self._dbapi.Error, OSError) as error:
+            self.discard()
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise SinkError(
+                f"{doing} the scratch file {self.path}: {first}",
+                hint=f"free disk space or make {self.path.parent} writable: an existing SQLite "
+                "file is loaded through a scratch copy of each large entity in its directory",
+            ) from error
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Bind ``batch`` (already :func:`sqlite_batch`-converted) into the scratch table."""
+        with self._errors("cannot write"):
+            self._cursor.executemany(self._insert, batch)
+
+    def seal(self) -> None:
+        """Commit and CLOSE the ADBC connection: a second SQLite library may then open the file.
+        (Closing, not only committing: closing any descriptor of a file drops every POSIX lock
+        the process holds on it, which would strip the reader's locks later.)"""
+        with self._errors("cannot write"):
+            self._cursor.execute("COMMIT")
+            self._cursor.fetchall()
+            self._close_connection()
+
+    def _close_connection(self) -> None:
+        cursor, connection = self._cursor, self._connection
+        self._cursor = self._connection = None
+        try:
+            if cursor is not None:
+                cursor.close()
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def discard(self) -> None:
+        """Close the ADBC connection if still open and delete the file (never raises)."""
+        try:
+            self._close_connection()
+        except Exception:  # already failed; deleting the file is what matters
+            pass
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            except OSError:  # not ours (a directory in the way): the error names it already
+                pass
+
+
 class SQLiteSink(DatabaseSink):
     """Writes into a SQLite database file.
 
@@ -153,6 +268,8 @@ class SQLiteSink(DatabaseSink):
     Attributes:
         arrow_binding: after :meth:`begin`, True when batches go through ADBC (a new file),
             False when through ``sqlite3`` (an existing file; see the module docstring).
+        scratch_rows: rows per entity that reached an existing file through a scratch file
+            (the rest of each entity was bound by ``executemany``).
     """
 
     kind: ClassVar[str] = "sqlite"
@@ -168,6 +285,10 @@ class SQLiteSink(DatabaseSink):
         self._cursor: Any = None  # statements and pragmas
         self._bulk: Any = None  # the entity's INSERT, prepared once, bound batch after batch
         self._insert = ""
+        self.scratch_rows: dict[str, int] = {}
+        self._scratch: _Scratch | None = None  # the open entity's, while ADBC fills it
+        self._scratch_slots = 0  # scratch files the connection can still attach
+        self._scratch_error: str | None = None  # why scratch files cannot be used here
 
     @property
     def description(self) -> str:
@@ -190,6 +311,9 @@ class SQLiteSink(DatabaseSink):
                 connection = sqlite3.connect(
                     self.path, isolation_level=None, check_same_thread=False
                 )
+                # a database read in a transaction stays attached until it ends (DETACH says
+                # "database is locked"): one slot per scratch file, for the whole copy
+                self._scratch_slots = connection.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
             else:
                 dbapi = _adbc_sqlite(self.description)
                 errors += (dbapi.Error,)
@@ -262,10 +386,67 @@ class SQLiteSink(DatabaseSink):
         converted = sqlite_batch(batch, self.entity.name, self.result.rows)
         if self.arrow_binding:  # binds every row in C and releases the GIL meanwhile
             self._bulk.executemany(self._insert, converted)
-        else:
-            rows = zip(*map(python_values, converted.columns), strict=True)
-            self._bulk.executemany(self._insert, rows)
+            return batch.nbytes
+        if self._scratch is None:
+            room = SCRATCH_AFTER_ROWS - self.result.rows
+            if room >= converted.num_rows or not self._scratch_possible():
+                self._bind(converted)
+                return batch.nbytes
+            if room > 0:
+                self._bind(converted.slice(0, room))
+                converted = converted.slice(room)
+            name = f".{self.path.name}.scratch-{os.getpid()}-{self._scratch_slots}"
+            self._scratch = _Scratch(
+                self.path.with_name(name),
+                self._columns(self.entity),
+                len(self.entity.fields),
+            )
+        self._scratch.write(converted)
+        self.scratch_rows[self.entity.name] = (
+            self.scratch_rows.get(self.entity.name, 0) + converted.num_rows
+        )
         return batch.nbytes
+
+    def _bind(self, converted: pa.RecordBatch) -> None:
+        """``sqlite3.executemany`` of the Python values of ``converted``."""
+        self._bulk.executemany(
+            self._insert, zip(*map(python_values, converted.columns), strict=True)
+        )
+
+    def _scratch_possible(self) -> bool:
+        if self._scratch_slots <= 0:
+            return False
+        if self._scratch_error is None:
+            try:
+                _adbc_sqlite(self.description)
+                self._scratch_error = ""
+            except SinkError as exc:
+                self._scratch_error = exc.message
+        return not self._scratch_error
+
+    def _close(self) -> None:
+        assert self.entity is not None
+        scratch, self._scratch = self._scratch, None
+        if scratch is not None:
+            try:
+                scratch.seal()
+                schema = self.quote(f"mf_scratch_{self._scratch_slots}")
+                self._query(f"ATTACH DATABASE ? AS {schema}", (str(scratch.path),))
+                self._scratch_slots -= 1
+                # WHERE true: without it "ON CONFLICT" would parse as a join constraint
+                sql = (
+                    f"INSERT INTO {self._table(self.entity)} ({self._columns(self.entity)}) "
+                    f"SELECT {self._columns(self.entity)} FROM {schema}.{scratch.TABLE} "
+                    "WHERE true ORDER BY _rowid_"
+                )
+                if self.mode == "upsert":
+                    sql += " " + self._upsert(self.entity)
+                self._execute(sql)
+            finally:
+                # attached until the transaction ends, but its name can go now: the blocks
+                # are freed when the connection lets go, even if this process is killed
+                scratch.discard()
+        super()._close()
 
     def _before_commit(self) -> None:
         rows = self._query("PRAGMA foreign_key_check")
@@ -294,7 +475,17 @@ class SQLiteSink(DatabaseSink):
         self._cursor = self._bulk = None  # closed with the connection
         super()._disconnect()
 
+    def _abort(self, error: BaseException) -> None:
+        self._drop_scratch()
+        super()._abort(error)
+
+    def _drop_scratch(self) -> None:
+        if self._scratch is not None:
+            self._scratch.discard()
+            self._scratch = None
+
     def _cancel(self) -> None:
+        self._drop_scratch()
         super()._cancel()
         if self._temp is not None:
             for suffix in ("", "-journal", "-wal", "-shm"):
