@@ -9,6 +9,11 @@ also times ``pg_dump --inserts --rows-per-insert=1000`` of the same table.
     python tests/benchmarks/bench_sinks.py --rows 200000 --only parquet,csv
     python tests/benchmarks/bench_sinks.py --rows 600000 --only "sqlite,sqlite existing file"
 
+The SQLite cases: ``sqlite`` a new file (ADBC); ``sqlite existing file`` an existing empty file
+(scratch file + ``INSERT … SELECT``), ``… sqlite3 only`` the same with the scratch path off
+(``executemany``, as before it existed); ``sqlite nightly …`` the table loaded a second time into
+the same file with mode truncate, both ways.
+
 Servers: ``MOSTAFRAME_TEST_PG_URL`` / ``MOSTAFRAME_TEST_MYSQL_URL`` (as the test fixtures);
 a database ``mf_bench_<random>`` is created and dropped on each.
 """
@@ -149,6 +154,25 @@ def _empty_sqlite_file(path: Path) -> str:
     return str(path)
 
 
+def _sqlite3_only(run: callable) -> tuple[float, float]:
+    """``run()`` with the SQLite sink's scratch-file path off (every row via executemany)."""
+    from mostaframe.sinks import sqlite as sqlite_sink
+
+    kept = sqlite_sink.SCRATCH_AFTER_ROWS
+    sqlite_sink.SCRATCH_AFTER_ROWS = 2**62
+    try:
+        return run()
+    finally:
+        sqlite_sink.SCRATCH_AFTER_ROWS = kept
+
+
+def _nightly(path: Path, table: pa.Table, batch_size: int) -> tuple[float, float]:
+    """The second load of ``table`` into the same file (mode truncate); the first is untimed."""
+    if not path.exists():
+        time_sink("sqlite", str(path), table, batch_size)
+    return time_sink("sqlite", str(path), table, batch_size, mode="truncate")
+
+
 def time_sink(
     kind: str, target: str, table: pa.Table, batch_size: int, **options
 ) -> tuple[float, float]:
@@ -180,10 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=50_000)
     parser.add_argument("--only", default="", help="comma-separated case names")
     parser.add_argument("--repeat", type=int, default=1, help="runs per case; the best counts")
+    parser.add_argument("--work", type=Path, help="where outputs go (default: a temporary dir)")
     args = parser.parse_args(argv)
     table = lineitem_table(args.rows)
     print(f"lineitem-like table: {table.num_rows:,} rows, {table.nbytes / 1e6:.0f} MB in memory")
-    work = Path(tempfile.mkdtemp(prefix="mf-bench-"))
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="mf-bench-", dir=args.work))
     pg, drop_pg = _database(PG_URL, "postgres")
     my, drop_my = _database(MYSQL_URL, "mysql")
     cases = {
@@ -205,6 +232,15 @@ def main(argv: list[str] | None = None) -> int:
         "sqlite existing file": lambda: time_sink(
             "sqlite", _empty_sqlite_file(work / "b.sqlite"), table, args.batch_size
         ),
+        "sqlite existing file (sqlite3 only)": lambda: _sqlite3_only(
+            lambda: time_sink(
+                "sqlite", _empty_sqlite_file(work / "c.sqlite"), table, args.batch_size
+            )
+        ),
+        "sqlite nightly (truncate)": lambda: _nightly(work / "d.sqlite", table, args.batch_size),
+        "sqlite nightly (sqlite3 only)": lambda: _sqlite3_only(
+            lambda: _nightly(work / "e.sqlite", table, args.batch_size)
+        ),
         "duckdb": lambda: time_sink(
             "duckdb", str(work / "a.duckdb"), table, args.batch_size, mode="replace"
         ),
@@ -223,8 +259,9 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             seconds, cpu = min(run() for _ in range(args.repeat))
             print(
-                f"{name:24s} {table.num_rows / seconds / 1e6:6.2f} M rows/s  ({seconds:6.2f} s wall,"
-                f" {cpu:6.2f} s CPU here: {table.num_rows / cpu / 1e6:5.2f} M rows/CPU-s)",
+                f"{name:34s} {table.num_rows / seconds / 1e6:6.2f} M rows/s  ({seconds:6.2f} s wall,"
+                f" {cpu:6.2f} s CPU here: {table.num_rows / cpu / 1e6:5.2f} M rows/CPU-s)"
+                f"  load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
         if (not only or "pg_dump" in only) and shutil.which("pg_dump"):
