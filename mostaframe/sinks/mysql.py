@@ -23,8 +23,9 @@ import numpy as np
 import pyarrow as pa
 
 from .database import DatabaseSink
-from .sql_literals import STYLES, sql_cells
-from .text import Location, assemble, concatenated, offsets_and_data, render_parts
+from .sql_literals import STYLES
+from .sql_rows import sql_rows
+from .text import concatenated, offsets_and_data, render_parts
 
 if TYPE_CHECKING:
     from ..schema.model import Entity
@@ -141,11 +142,15 @@ class MySQLSink(DatabaseSink):
         places the batch among the entity's rows, for error messages."""
         assert self.entity is not None and self.result is not None
         first = self.result.rows + offset
-        cells = [
-            sql_cells(column, STYLES["mysql"], Location(self.entity.name, name, first))
-            for column, name in zip(batch.columns, batch.schema.names, strict=True)
-        ]
-        return assemble(cells, separator=", ", null="NULL", lead="(", tail="),\n")
+        return sql_rows(
+            batch.columns,
+            batch.schema.names,
+            STYLES["mysql"],
+            entity=self.entity.name,
+            first_row=first,
+            lead="(",
+            tail="),\n",
+        )
 
     def _write(self, batch: pa.RecordBatch) -> int:
         sent = 0

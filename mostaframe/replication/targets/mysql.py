@@ -64,14 +64,17 @@ class MySQLTarget(Target):
 
     def _literal_rows(self, entity: Entity, batch: pa.RecordBatch) -> pa.Array:
         """``(v1, v2, …),\n`` per row, rendered by the MySQL sink's own literal rules."""
-        from ...sinks.sql_literals import STYLES, sql_cells
-        from ...sinks.text import Location, assemble
+        from ...sinks.sql_literals import STYLES
+        from ...sinks.sql_rows import sql_rows
 
-        cells = [
-            sql_cells(column, STYLES["mysql"], Location(entity.name, name))
-            for name, column in zip(batch.schema.names, batch.columns, strict=True)
-        ]
-        return assemble(cells, separator=", ", null="NULL", lead="(", tail="),\n")
+        return sql_rows(
+            batch.columns,
+            batch.schema.names,
+            STYLES["mysql"],
+            entity=entity.name,
+            lead="(",
+            tail="),\n",
+        )
 
     def _insert(self, head: str, tail: str, rows: pa.Array) -> None:
         from ...sinks.mysql import insert_statements
