@@ -356,18 +356,22 @@ def test_narrow_decimals_become_reals_exact_to_15_digits(
         assert values == reals
 
 
-def _scratch_files(target: Path) -> tuple[list[str], list[str]]:
-    """Scratch files of ``target``: (names in its directory, descriptors open in this process,
-    " (deleted)" when the name is gone)."""
-    names = [path.name for path in target.parent.glob(f".{target.name}.scratch-*")]
-    open_files = []
+def _open_files() -> list[str]:
+    """What this process's file descriptors point at (" (deleted)" when the name is gone)."""
+    links = []
     for fd in Path("/proc/self/fd").iterdir():
         try:
-            link = os.readlink(fd)
+            links.append(os.readlink(fd))
         except OSError:  # closed meanwhile (the listing's own descriptor)
             continue
-        if link.startswith(f"{target.parent}/.{target.name}.scratch-"):
-            open_files.append(link.rpartition("/")[2])
+    return links
+
+
+def _scratch_files(target: Path) -> tuple[list[str], list[str]]:
+    """Scratch files of ``target``: (names in its directory, descriptors open in this process)."""
+    names = [path.name for path in target.parent.glob(f".{target.name}.scratch-*")]
+    prefix = f"{target.parent}/.{target.name}.scratch-"
+    open_files = [link.rpartition("/")[2] for link in _open_files() if link.startswith(prefix)]
     return names, sorted(open_files)
 
 
@@ -608,3 +612,36 @@ def test_entities_beyond_the_attach_limit_are_bound_by_sqlite3(
         for n in range(12):
             assert connection.execute(f"SELECT sum(id) FROM t{n}").fetchone() == (n * (n + 1) // 2,)
     assert _scratch_files(target) == ([], [])
+
+
+def test_a_wal_file_read_by_another_connection_meanwhile_loads_through_the_scratch_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the replication case: the replica is in WAL mode and a sqlite3 connection of this process
+    # stays open on it (ADBC must never open it: its SQLite would not see this one's locks)
+    monkeypatch.setattr(sqlite_module, "SCRATCH_AFTER_ROWS", 1)
+    target = tmp_path / "replica.sqlite"
+    reader = sqlite3.connect(target, isolation_level=None)
+    assert reader.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+    reader.execute("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)")
+    reader.execute("INSERT INTO people VALUES (1, 'kept')")
+    schema, (people, _pets) = _two_entities()
+    sink = get_sink("sqlite", target, mode="upsert")
+    sink.begin(schema, [people])
+    sink.open(people)
+    sink.write(_people(list(range(1, 1001))))
+    opened = _scratch_files(target)[1]
+    assert (
+        _open_files().count(str(target)) == 2
+    )  # the reader's and the sink's sqlite3, nothing else
+    sink.close()
+    # the reader still sees the committed state while the copy's transaction is open
+    assert reader.execute("SELECT count(*), max(name) FROM people").fetchone() == (1, "kept")
+    sink.finish()
+    assert sink.scratch_rows == {"Person": 999}
+    assert opened == [f".replica.sqlite.scratch-{os.getpid()}-10"] * 2  # ADBC's: the scratch only
+    assert reader.execute("SELECT count(*), sum(id) FROM people").fetchone() == (1000, 500500)
+    assert reader.execute("SELECT name FROM people WHERE id = 1").fetchone() == ("p1",)
+    assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert reader.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    reader.close()
