@@ -98,7 +98,7 @@ BUSY_TIMEOUT_MS = 5000
 #: rows of an entity bound by ``executemany`` into an existing file before the rest of the entity
 #: goes through a scratch file. The scratch path's fixed cost (connect, create, attach) is ~2 ms,
 #: so it wins from ~1-2k rows; 20k keeps the few attach slots of a copy (SQLITE_LIMIT_ATTACHED,
-#: 10) for big tables and costs a big table ~25 ms of CPU (module docstring, docs/sinks.md).
+#: 10) for big tables and costs a big table ~30 ms of CPU (module docstring, docs/sinks.md).
 SCRATCH_AFTER_ROWS = 20_000
 
 
@@ -267,7 +267,8 @@ class SQLiteSink(DatabaseSink):
 
     Attributes:
         arrow_binding: after :meth:`begin`, True when batches go through ADBC (a new file),
-            False when through ``sqlite3`` (an existing file; see the module docstring).
+            False for an existing file (``sqlite3``, and scratch files for big entities; see
+            the module docstring).
         scratch_rows: rows per entity that reached an existing file through a scratch file
             (the rest of each entity was bound by ``executemany``).
     """
@@ -288,7 +289,7 @@ class SQLiteSink(DatabaseSink):
         self.scratch_rows: dict[str, int] = {}
         self._scratch: _Scratch | None = None  # the open entity's, while ADBC fills it
         self._scratch_slots = 0  # scratch files the connection can still attach
-        self._scratch_error: str | None = None  # why scratch files cannot be used here
+        self._adbc_installed: bool | None = None  # checked when a scratch file is first due
 
     @property
     def description(self) -> str:
@@ -416,13 +417,17 @@ class SQLiteSink(DatabaseSink):
     def _scratch_possible(self) -> bool:
         if self._scratch_slots <= 0:
             return False
-        if self._scratch_error is None:
+        if self._adbc_installed is None:
             try:
                 _adbc_sqlite(self.description)
-                self._scratch_error = ""
-            except SinkError as exc:
-                self._scratch_error = exc.message
-        return not self._scratch_error
+                self._adbc_installed = True
+            except SinkError:
+                self._adbc_installed = False
+                self.warnings.append(
+                    "adbc-driver-sqlite is not installed: big entities are bound by sqlite3 "
+                    "executemany, about 1.8x more CPU (pip install adbc-driver-sqlite)"
+                )
+        return self._adbc_installed
 
     def _close(self) -> None:
         assert self.entity is not None
