@@ -8,9 +8,11 @@ the same storage classes (``typeof``), equal to explicit expectations, and the t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -367,6 +369,12 @@ def _open_files() -> list[str]:
     return links
 
 
+@pytest.fixture
+def scratch_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scratch files numbered from 1 in this test."""
+    monkeypatch.setattr(sqlite_module, "_scratch_numbers", itertools.count(1))
+
+
 def _scratch_files(target: Path) -> tuple[list[str], list[str]]:
     """Scratch files of ``target``: (names in its directory, descriptors open in this process)."""
     names = [path.name for path in target.parent.glob(f".{target.name}.scratch-*")]
@@ -375,6 +383,7 @@ def _scratch_files(target: Path) -> tuple[list[str], list[str]]:
     return names, sorted(open_files)
 
 
+@pytest.mark.usefixtures("scratch_numbers")
 def test_a_scratch_entity_failing_at_close_rolls_back_alone_and_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -389,7 +398,7 @@ def test_a_scratch_entity_failing_at_close_rolls_back_alone_and_leaves_no_file(
     sink.write(_people([1, 2, 3]))  # 1, 2 bound by sqlite3; 3 into the scratch file
     sink.write(_people([4, 5, 2]))  # the scratch file has no key: 2 only fails in the target
     assert sink.scratch_rows == {"Person": 4}
-    scratch = f".db.sqlite.scratch-{os.getpid()}-10"
+    scratch = f".db.sqlite.scratch-{os.getpid()}-1"
     assert _scratch_files(target) == ([scratch], [scratch] * 2)  # ADBC opens the file twice
     with pytest.raises(SinkError) as info:
         sink.close()
@@ -414,6 +423,7 @@ def test_a_scratch_entity_failing_at_close_rolls_back_alone_and_leaves_no_file(
         assert connection.execute("PRAGMA database_list").fetchall()[0][1] == "main"
 
 
+@pytest.mark.usefixtures("scratch_numbers")
 def test_a_cancelled_copy_rolls_back_scratch_entities_and_deletes_the_open_scratch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -430,7 +440,7 @@ def test_a_cancelled_copy_rolls_back_scratch_entities_and_deletes_the_open_scrat
     sink.close()  # copied into the target, inside the transaction
     sink.open(pets)
     sink.write(pa.RecordBatch.from_pylist([{"id": 1}], schema=arrow_schema(pets)))
-    person, pet = (f".db.sqlite.scratch-{os.getpid()}-{slot}" for slot in (10, 9))
+    person, pet = (f".db.sqlite.scratch-{os.getpid()}-{number}" for number in (1, 2))
     # Person's copied (deleted, attached to sqlite3), Pet's being written (ADBC)
     assert _scratch_files(target) == ([pet], sorted([f"{person} (deleted)", pet, pet]))
     sink.cancel()
@@ -501,6 +511,7 @@ def test_insert_mode_violating_an_existing_key_fails_alike_through_the_scratch_f
         ]
 
 
+@pytest.mark.usefixtures("scratch_numbers")
 def test_a_scratch_file_that_cannot_be_created_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -511,7 +522,7 @@ def test_a_scratch_file_that_cannot_be_created_is_named(
     sink = get_sink("sqlite", target)
     sink.begin(schema, [people, pets])
     # a directory where the scratch file would go: it cannot be created
-    blocker = tmp_path / f".db.sqlite.scratch-{os.getpid()}-10"
+    blocker = tmp_path / f".db.sqlite.scratch-{os.getpid()}-1"
     blocker.mkdir()
     sink.open(people)
     with pytest.raises(SinkError) as info:
@@ -568,7 +579,7 @@ except SinkError as exc:
 def test_a_full_disk_under_the_scratch_file_is_named_and_rolled_back(tmp_path: Path) -> None:
     target = tmp_path / "db.sqlite"
     run = subprocess.run(
-        [os.sys.executable, "-c", DISK_FULL, str(target)],
+        [sys.executable, "-c", DISK_FULL, str(target)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -614,6 +625,7 @@ def test_entities_beyond_the_attach_limit_are_bound_by_sqlite3(
     assert _scratch_files(target) == ([], [])
 
 
+@pytest.mark.usefixtures("scratch_numbers")
 def test_a_wal_file_read_by_another_connection_meanwhile_loads_through_the_scratch_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -639,7 +651,7 @@ def test_a_wal_file_read_by_another_connection_meanwhile_loads_through_the_scrat
     assert reader.execute("SELECT count(*), max(name) FROM people").fetchone() == (1, "kept")
     sink.finish()
     assert sink.scratch_rows == {"Person": 999}
-    assert opened == [f".replica.sqlite.scratch-{os.getpid()}-10"] * 2  # ADBC's: the scratch only
+    assert opened == [f".replica.sqlite.scratch-{os.getpid()}-1"] * 2  # ADBC's: the scratch only
     assert reader.execute("SELECT count(*), sum(id) FROM people").fetchone() == (1000, 500500)
     assert reader.execute("SELECT name FROM people WHERE id = 1").fetchone() == ("p1",)
     assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)

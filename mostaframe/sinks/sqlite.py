@@ -73,6 +73,7 @@ the end and ``PRAGMA foreign_key_check`` reports orphans (warnings, or an error 
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -100,6 +101,9 @@ BUSY_TIMEOUT_MS = 5000
 #: so it wins from ~1-2k rows; 20k keeps the few attach slots of a copy (SQLITE_LIMIT_ATTACHED,
 #: 10) for big tables and costs a big table ~30 ms of CPU (module docstring, docs/sinks.md).
 SCRATCH_AFTER_ROWS = 20_000
+
+#: numbers scratch files apart within this process (two sinks on one target must not share one)
+_scratch_numbers = itertools.count(1)
 
 
 def sqlite_array(column: pa.Array, where: Location) -> pa.Array:
@@ -396,7 +400,7 @@ class SQLiteSink(DatabaseSink):
             if room > 0:
                 self._bind(converted.slice(0, room))
                 converted = converted.slice(room)
-            name = f".{self.path.name}.scratch-{os.getpid()}-{self._scratch_slots}"
+            name = f".{self.path.name}.scratch-{os.getpid()}-{next(_scratch_numbers)}"
             self._scratch = _Scratch(
                 self.path.with_name(name),
                 self._columns(self.entity),
