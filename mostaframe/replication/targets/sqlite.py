@@ -4,7 +4,9 @@ Why ``sqlite3`` and not ADBC, which the SQLite *sink* uses for new files: bindin
 Arrow batch through ``adbc-driver-sqlite`` makes the upsert statement ≈ 2.2× cheaper (two
 upserts of 90,000 TPC-H ``orders`` rows: 0.49 s → 0.22 s of CPU, measured 2026-11-26), but a
 replica is a file other connections open while the rule's connection stays open: the rule's
-own snapshot copy (the sink writes an existing file through ``sqlite3``), the user's readers.
+own snapshot copy (the sink writes an existing file through ``sqlite3``, bulk rows via private
+scratch files that ADBC fills and ``sqlite3`` attaches — ADBC never opens the replica), the
+user's readers.
 ADBC embeds a second copy of the SQLite library, and two copies in one process do not see
 each other's POSIX locks (https://www.sqlite.org/howtocorrupt.html §2.2): a concurrent write
 or a lost WAL would be possible. The checkpoint must also commit in the same transaction as
