@@ -28,7 +28,7 @@ SETTINGS: dict[str, Setting] = {
         "entities.json to use when none is given (else .mostajs/generated/entities.json, then ./entities.json)",
     ),
     "batch_size": Setting(
-        "MOSTAFRAME_BATCH_SIZE", 50_000, int, "rows per Arrow record batch when reading"
+        "MOSTAFRAME_BATCH_SIZE", 20_000, int, "rows per Arrow record batch when reading"
     ),
     "queue_depth": Setting(
         "MOSTAFRAME_QUEUE_DEPTH", 4, int, "batches buffered per destination in a copy"

@@ -84,7 +84,7 @@ def copy(
         exclude: entity names to leave out.
         where: entity name → SQL predicate; only matching rows are copied.
         create_tables: create missing tables on database destinations.
-        batch_size: rows per record batch (default ``MOSTAFRAME_BATCH_SIZE`` or 50,000).
+        batch_size: rows per record batch (default ``MOSTAFRAME_BATCH_SIZE`` or 20,000).
         mode: insert, replace, truncate or upsert (database destinations).
         quiet: no progress bars (default ``MOSTAFRAME_QUIET``).
         dry_run: check the source and the plan, estimate rows, write nothing.

@@ -8,7 +8,7 @@ line, shell-like quoting, ``#`` starts a comment unless quoted or inside a word)
 the command line are appended after the file's (a repeated single-value flag: the command line
 wins). Differences, on purpose: a ``db`` destination without ``--dest-uri`` is an error instead
 of silently writing ``./copy.sqlite``, values left without a destination are an error, and the
-default batch size is 50,000 rows (``--batch-size``).
+default batch size is 20,000 rows (``--batch-size``).
 
 Exit code: 0 only when every row of every entity reached every destination; 1 when the copy
 failed or was incomplete (one line per problem on stderr), 2 for invalid arguments. Passwords
@@ -125,7 +125,7 @@ def add_copy_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive_int,
         metavar="N",
         default=unset,
-        help="rows per batch (default: 50000, MOSTAFRAME_BATCH_SIZE)",
+        help="rows per batch (default: 20000, MOSTAFRAME_BATCH_SIZE)",
     )
     options.add_argument(
         "--entities",

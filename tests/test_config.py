@@ -6,7 +6,7 @@ from mostaframe.errors import MostaframeError
 
 def test_explicit_then_environment_then_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MOSTAFRAME_BATCH_SIZE", raising=False)
-    assert resolve("batch_size") == 50_000
+    assert resolve("batch_size") == 20_000
     monkeypatch.setenv("MOSTAFRAME_BATCH_SIZE", "1000")
     assert resolve("batch_size") == 1000
     assert resolve("batch_size", 7) == 7

@@ -64,7 +64,7 @@ class Source(ABC):
 
     @abstractmethod
     def read(
-        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+        self, entity: Entity, *, batch_size: int = 20_000, where: str | None = None
     ) -> Iterator[pa.RecordBatch]:
         """Record batches of ``entity``'s rows, schema ``arrow_schema(entity)``.
 
@@ -131,7 +131,7 @@ class ArrowSource(Source):
             self._table(entity)
 
     def read(
-        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+        self, entity: Entity, *, batch_size: int = 20_000, where: str | None = None
     ) -> Iterator[pa.RecordBatch]:
         for batch in self._table(entity).to_batches(max_chunksize=batch_size):
             batch = conform(batch, entity)

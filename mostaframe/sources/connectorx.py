@@ -146,7 +146,7 @@ class ConnectorXSource(Source):
         return self._count(plan, where)
 
     def read(
-        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+        self, entity: Entity, *, batch_size: int = 20_000, where: str | None = None
     ) -> Iterator[pa.RecordBatch]:
         queries = self.queries(entity, where)
         streams = read_streams(self.uri) if len(queries) > 1 else 1

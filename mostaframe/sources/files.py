@@ -108,7 +108,7 @@ class FileSource(Source):
                 self.entity_file(entity)
 
     def read(
-        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+        self, entity: Entity, *, batch_size: int = 20_000, where: str | None = None
     ) -> Iterator[pa.RecordBatch]:
         for batch in self._batches(entity, batch_size):
             batch = conform(batch, entity)

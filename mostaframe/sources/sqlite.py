@@ -110,7 +110,7 @@ class SQLiteSource(Source):
         return sql + (f" WHERE ({where})" if where else "")
 
     def read(
-        self, entity: Entity, *, batch_size: int = 50_000, where: str | None = None
+        self, entity: Entity, *, batch_size: int = 20_000, where: str | None = None
     ) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 

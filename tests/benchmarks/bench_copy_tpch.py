@@ -741,7 +741,9 @@ def main() -> int:
     )
     parser.add_argument("--work", type=Path, default=Path("/work/bench"), help="data and outputs")
     parser.add_argument("--only", help=f"comma-separated cases (default all: {', '.join(CASES)})")
-    parser.add_argument("--batch-size", type=int, default=50_000)
+    parser.add_argument(
+        "--batch-size", type=int, default=20_000, help="rows per batch (the library default)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds; the median time is kept")
     parser.add_argument(
         "--dlt-rows", type=int, help="rows dlt copies (0 = all; default all below SF1, else 1 M)"
