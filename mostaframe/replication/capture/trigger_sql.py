@@ -47,6 +47,11 @@ class TriggerSQL:
     EXPRESSIONS: ClassVar[dict[str, str]]
     #: longest trigger name
     max_name: ClassVar[int] = 63
+    #: statement that opens a transaction
+    begin: ClassVar[str] = "BEGIN"
+    #: a failed statement aborts the open transaction, which must be rolled back before the
+    #: connection can be used again (PostgreSQL)
+    failed_statement_aborts: ClassVar[bool] = False
 
     def __init__(self, uri: DatabaseURI) -> None:
         self.uri = uri

@@ -33,6 +33,7 @@ class MySQLTriggers(TriggerSQL):
 
     dialect = "mysql"
     max_name = 64
+    begin = "START TRANSACTION"
     #: seconds a read waits for a transaction that wrote the change log to end
     LOCK_WAIT = 2
     EXPRESSIONS: ClassVar[dict[str, str]] = {

@@ -21,6 +21,7 @@ class PostgresTriggers(TriggerSQL):
     (see :meth:`read`)."""
 
     dialect = "postgres"
+    failed_statement_aborts = True
     EXPRESSIONS: ClassVar[dict[str, str]] = {
         "*": "{x}::text",
         "boolean": "CASE WHEN {x} THEN 't' WHEN NOT {x} THEN 'f' END",

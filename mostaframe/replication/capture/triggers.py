@@ -101,7 +101,7 @@ class TriggerCapture(Capture):
 
     def _transaction(self, statements: list[tuple[str, tuple]]) -> None:
         """Run statements in one transaction (DDL commits implicitly on MySQL)."""
-        self._execute("BEGIN" if self.source.dialect != "mysql" else "START TRANSACTION")
+        self._execute(self.sql.begin)
         try:
             for sql, params in statements:
                 self._execute(sql, params)
@@ -122,8 +122,8 @@ class TriggerCapture(Capture):
         except Exception as exc:
             if _is_connection_error(exc):
                 raise
-            with suppress(Exception):
-                if self.source.dialect == "postgres":
+            if self.sql.failed_statement_aborts:
+                with suppress(Exception):
                     conn.rollback()
             return False
 
