@@ -14,7 +14,13 @@ Three numbers (docs/replication.md):
 Run from the repository root (PostgreSQL with wal_level=logical at MOSTAFRAME_TEST_PG_URL)::
 
     python tests/benchmarks/bench_cdc_catchup.py [--changes 1000000] [--seconds 60]
-        [--rate 5000] [--capture pgoutput]
+        [--rate 5000] [--capture pgoutput] [--replica-identity setup|default|full]
+        [--server-decode]
+
+``--replica-identity default|full`` sets the source table's REPLICA IDENTITY after the snapshot
+(before the pending changes are written), overriding what the capture's setup chose;
+``--server-decode`` first times the server alone decoding the pending WAL (``count(*)`` over a
+peek of the slot), so it can be told apart from the client's work.
 """
 
 from __future__ import annotations
@@ -130,6 +136,44 @@ def pending_changes(url: str, changes: int, base: int) -> float:
             END $$"""
         )
     return time.perf_counter() - started
+
+
+def set_replica_identity(url: str, identity: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE orders REPLICA IDENTITY {identity.upper()}")
+
+
+def replica_identity(url: str) -> str:
+    import psycopg
+
+    names = {"d": "DEFAULT", "f": "FULL", "i": "USING INDEX", "n": "NOTHING"}
+    with psycopg.connect(url) as conn:
+        (code,) = conn.execute(
+            "SELECT relreplident::text FROM pg_class WHERE oid = 'orders'::regclass"
+        ).fetchone()
+    return names[code]
+
+
+def server_decode(url: str, slot: str, publication: str) -> str:
+    """The server alone decoding every pending change (nothing fetched but a count)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET work_mem = '128MB'")
+        conn.execute("SET logical_decoding_work_mem = '256MB'")
+        started = time.perf_counter()
+        messages, size = conn.execute(
+            "SELECT count(*), sum(length(data)) FROM pg_logical_slot_peek_binary_changes("
+            "%s, NULL, NULL, 'proto_version', '1', 'publication_names', %s)",
+            (slot, publication),
+        ).fetchone()
+        seconds = time.perf_counter() - started
+    return (
+        f"server decode: {messages:,} messages ({size / 1e6:.1f} MB) in {seconds:.2f}s = "
+        f"{messages / seconds:,.0f} messages/s (load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 def same_data(pg_url: str, sqlite_path: str) -> bool:
@@ -250,6 +294,8 @@ def main() -> None:
     parser.add_argument("--capture", default="pgoutput")
     parser.add_argument("--batch-size", type=int, default=100_000)
     parser.add_argument("--no-read-ahead", action="store_true")
+    parser.add_argument("--replica-identity", choices=["setup", "default", "full"], default="setup")
+    parser.add_argument("--server-decode", action="store_true")
     args = parser.parse_args()
 
     model = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
@@ -280,8 +326,13 @@ def main() -> None:
             f"{time.perf_counter() - started:.2f}s"
         )
 
+        if args.replica_identity != "setup":
+            set_replica_identity(pg_url, args.replica_identity)
+        print(f"source: orders has REPLICA IDENTITY {replica_identity(pg_url)}")
         made = pending_changes(pg_url, args.changes, base=10_000_000)
         print(f"source: {args.changes:,} changes written in {made:.1f}s")
+        if args.server_decode and args.capture == "pgoutput":
+            print(server_decode(pg_url, rule.capture.slot, rule.capture.publication))
         started, cpu = time.perf_counter(), time.process_time()
         result = rule.sync()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
