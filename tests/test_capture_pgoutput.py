@@ -143,6 +143,129 @@ def test_unchanged_toasted_value_is_completed_from_the_old_image(pg_url: str) ->
         capture.teardown()
 
 
+def _old_tuple_markers(url: str, capture: PgOutputCapture) -> dict[str, int]:
+    """UPDATE/DELETE messages pending in the slot, by old-tuple marker ('K' key, 'O' row)."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT chr(get_byte(data, 0)) || chr(get_byte(data, 5)), count(*) "
+            f"FROM {capture._peek(None, None)} WHERE get_byte(data, 0) IN (68, 85) GROUP BY 1"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_default_identity_key_only_old_tuples_replicate_exactly(pg_url: str) -> None:
+    """REPLICA IDENTITY DEFAULT (set after setup): DELETEs and key-changing UPDATEs carry a
+    key-only old tuple ('K'), other UPDATEs none; the replica still equals the source."""
+    writer, capture, start = prepared(pg_url, members=12)
+    try:
+        writer.run("ALTER TABLE visits REPLICA IDENTITY DEFAULT")
+        writer.run("ALTER TABLE plans REPLICA IDENTITY DEFAULT")
+        writer.commit()
+        replica = Replica(read_source(pg_url))
+        for i in range(2, 12, 3):
+            for day in range(1, 6):
+                writer.insert(
+                    "Visit", {"memberId": i, "day": dt.date(2024, 3, day), "minutes": day}
+                )
+        writer.commit()
+        writer.run("UPDATE visits SET minutes = minutes + 100 WHERE day = '2024-03-02'")
+        # primary-key changes: a day moved (one column of the composite key), then back through
+        # a free day, so the same key is deleted and re-created within one ChangeSet
+        writer.run("UPDATE visits SET day = '2024-04-01' WHERE day = '2024-03-03'")
+        writer.run("UPDATE visits SET day = '2024-04-02' WHERE day = '2024-03-04'")
+        writer.run("UPDATE visits SET day = '2024-03-04', minutes = 7 WHERE day = '2024-04-02'")
+        writer.run("DELETE FROM visits WHERE day = '2024-03-05' OR minutes = 30")
+        writer.run("UPDATE plans SET id = id + 10, price = price + 1 WHERE id IN (4, 5)")
+        writer.commit()
+        with psycopg.connect(pg_url) as conn:
+            (moved,) = conn.execute(
+                'SELECT count(*) FROM members WHERE "planId" IN (14, 15)'
+            ).fetchone()
+        assert moved > 0
+        # visits: 12 key changes, 4 updates, 8 deletes; plans: 2 key changes; members (still
+        # FULL) whose planId the foreign key's ON UPDATE CASCADE changed: whole old rows
+        assert _old_tuple_markers(pg_url, capture) == {
+            "UK": 12 + 2,
+            "DK": 4 + 8,
+            "UN": 4,
+            "UO": moved,
+        }
+        sets, _ = drain(capture, start, max_changes=15)
+        for changes in sets:
+            replica.apply(changes)
+        source = read_source(pg_url)
+        assert len(replica.rows["Visit"]) == len(source["Visit"]) == 4 * 4
+        assert sorted(replica.rows["Plan"]) == [(1,), (2,), (3,), (14,), (15,)]
+        assert_same(replica.rows, source)
+        # per-row checksum on the source side, against the replica's rows
+        with psycopg.connect(pg_url) as conn:
+            expected = conn.execute(
+                "SELECT sum(hashtext(\"memberId\" || '|' || day || '|' || minutes)) FROM visits"
+            ).fetchone()[0]
+            got = conn.execute(
+                "SELECT sum(hashtext(m || '|' || d || '|' || n)) "
+                "FROM unnest(%s::bigint[], %s::date[], %s::int[]) AS t(m, d, n)",
+                [
+                    list(col)
+                    for col in zip(
+                        *(
+                            (r["memberId"], r["day"], r["minutes"])
+                            for r in replica.rows["Visit"].values()
+                        ),
+                        strict=True,
+                    )
+                ],
+            ).fetchone()[0]
+        assert got == expected
+    finally:
+        capture.teardown()
+
+
+def test_key_only_old_tuple_never_fills_an_unchanged_toasted_value(pg_url: str) -> None:
+    """A key change under REPLICA IDENTITY DEFAULT leaves a TOASTed column out of the new tuple
+    and the old tuple has only the key: refused, never applied as NULL."""
+    writer, capture, start = prepared(pg_url, members=3)
+    try:
+        big = secrets.token_hex(20_000)  # incompressible: stored out of line (TOAST)
+        writer.update("Member", {"id": 2}, {"note": big})  # member 2 has no visits
+        writer.commit()
+        position = capture.read(start).end_position
+        capture.acknowledge(position)
+        writer.run("ALTER TABLE members REPLICA IDENTITY DEFAULT")
+        writer.update("Member", {"id": 2}, {"id": 200})
+        writer.commit()
+        assert _old_tuple_markers(pg_url, capture) == {"UK": 1}
+        with pytest.raises(ReplicationError) as error:
+            capture.read(position)
+        assert str(error.value).startswith(
+            "entity Member: an UPDATE left a large (TOASTed) value unchanged and the source sent "
+            "no old image to take it from; run ALTER TABLE members REPLICA IDENTITY FULL"
+        )
+    finally:
+        capture.teardown()
+
+
+def test_old_tuple_without_the_primary_key_is_refused(pg_url: str) -> None:
+    """REPLICA IDENTITY USING INDEX of another unique index: a DELETE carries that index's
+    columns, not the primary key; deleting "NULL" would silently keep the row."""
+    writer, capture, start = prepared(pg_url, members=3)
+    try:
+        writer.run("CREATE UNIQUE INDEX members_email_identity ON members (email)")
+        writer.run("ALTER TABLE members REPLICA IDENTITY USING INDEX members_email_identity")
+        writer.delete("Member", {"id": 2})
+        writer.commit()
+        with pytest.raises(ReplicationError) as error:
+            capture.read(start)
+        assert str(error.value) == (
+            "entity Member: a DELETE or key-changing UPDATE of table public.members came without "
+            "its primary key (id): the table's REPLICA IDENTITY does not include it; run ALTER "
+            "TABLE members REPLICA IDENTITY FULL (the rule's setup does) and re-snapshot with "
+            "rule.resync()"
+        )
+    finally:
+        capture.teardown()
+
+
 def test_uncommitted_transactions_come_when_they_commit(pg_url: str) -> None:
     writer, capture, start = prepared(pg_url, members=1)
     try:

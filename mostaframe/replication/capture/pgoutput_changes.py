@@ -207,6 +207,17 @@ def _entity_changes(
         fields[f].column: text_to_arrow(rows.column(f, buffer, None), fields[f], entity)
         for f in key_index
     }
+    missing_key = [name for name, values in keys.items() if values.null_count]
+    if missing_key:
+        # primary keys are NOT NULL: a NULL here is a key the old tuple did not carry (the
+        # table's REPLICA IDENTITY was changed to USING INDEX of another index after setup)
+        raise ReplicationError(
+            f"entity {entity.name}: a DELETE or key-changing UPDATE of table "
+            f"{rows.parts[0][0].relation.qualified_name} came without its primary key "
+            f"({', '.join(missing_key)}): the table's REPLICA IDENTITY does not include it; run "
+            f"ALTER TABLE {entity.table} REPLICA IDENTITY FULL (the rule's setup does) and "
+            "re-snapshot with rule.resync()"
+        )
     n = len(rows.ordinal)
     survivors = last_per_key(keys, n) if n > 1 else np.arange(n)
     upserts = survivors[~is_delete[survivors]]

@@ -452,7 +452,7 @@ def _decode_rows(
             raise DecodeError(f"{what}: expected a new tuple ('N') after the old one")
         new = parse_tuples(array, old.end + 1, ncols, what)
         _check_end(messages, with_old, new, what)
-        rows = _rows(relation, with_old, 1, OP_UPDATE, False, new, old)
+        rows = _rows(relation, with_old, 1, OP_UPDATE, False, new, old, sub[has_old] == ord("O"))
         out.append(rows)
         changed = _key_changed(messages, relation, old, new, keys)
         if changed.any():
@@ -489,7 +489,10 @@ def _rows(
     is_delete: bool,
     tuples: TupleColumns,
     old: TupleColumns | None,
+    old_is_row: np.ndarray | None = None,
 ) -> RowChanges:
+    """Rows of ``tuples``; ``old`` (with ``old_is_row``: 'O' whole old row, else 'K' key only)
+    completes the unchanged TOAST values of an UPDATE's new tuple."""
     n = len(indexes)
     starts, lengths, valid = [], [], []
     incomplete = np.zeros(n, dtype=bool)
@@ -499,15 +502,19 @@ def _rows(
         present = (kind == TUPLE_TEXT) | (kind == TUPLE_BINARY)
         unchanged = kind == TUPLE_UNCHANGED
         if unchanged.any():
-            if old is not None:
-                # REPLICA IDENTITY FULL: the old image carries the unchanged TOAST value
+            filled = np.zeros(n, dtype=bool)
+            if old is not None and old_is_row is not None:
+                # REPLICA IDENTITY FULL: the old row ('O') carries the unchanged TOAST value. A
+                # key-only old tuple ('K', identity DEFAULT / USING INDEX when the key changed)
+                # has NULL in every other column: that is no value, the row stays incomplete
                 old_kind = old.kinds[c]
-                start = np.where(unchanged, old.starts[c], start)
-                length = np.where(unchanged, old.lengths[c], length)
-                present = np.where(unchanged, old_kind == TUPLE_TEXT, present)
-                incomplete |= unchanged & (old_kind == TUPLE_UNCHANGED)
-            else:
-                incomplete |= unchanged
+                filled = (
+                    unchanged & old_is_row & ((old_kind == TUPLE_TEXT) | (old_kind == TUPLE_BINARY))
+                )
+                start = np.where(filled, old.starts[c], start)
+                length = np.where(filled, old.lengths[c], length)
+                present = np.where(unchanged, filled, present)
+            incomplete |= unchanged & ~filled
         starts.append(start)
         lengths.append(length)
         valid.append(present)
