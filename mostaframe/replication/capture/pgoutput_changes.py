@@ -207,10 +207,14 @@ def _entity_changes(
         fields[f].column: text_to_arrow(rows.column(f, buffer, None), fields[f], entity)
         for f in key_index
     }
-    missing_key = [name for name, values in keys.items() if values.null_count]
+    missing_key = [
+        name
+        for name, values in keys.items()
+        if values.null_count and (values.is_null().to_numpy(zero_copy_only=False) & is_delete).any()
+    ]
     if missing_key:
-        # primary keys are NOT NULL: a NULL here is a key the old tuple did not carry (the
-        # table's REPLICA IDENTITY was changed to USING INDEX of another index after setup)
+        # a removed key is a NOT NULL primary key: NULL means the old tuple did not carry it
+        # (the table's REPLICA IDENTITY was changed to USING INDEX of another index after setup)
         raise ReplicationError(
             f"entity {entity.name}: a DELETE or key-changing UPDATE of table "
             f"{rows.parts[0][0].relation.qualified_name} came without its primary key "
