@@ -317,8 +317,9 @@ class ReplicationRule:
         self._target: Target | None = None
         self._lock = threading.RLock()
         self._capture: _CaptureThread | None = None
-        #: read the next ChangeSet while the current one is applied
-        self.read_ahead = True
+        #: read the next ChangeSet while the current one is applied (the capture's default:
+        #: off for pgoutput, whose server re-decodes what is not acknowledged yet)
+        self.read_ahead = capture.read_ahead if capture is not None else False
         #: run() is driving the passes (it records transient failures itself)
         self._retrying = False
 

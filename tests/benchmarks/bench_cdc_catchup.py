@@ -293,7 +293,12 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--capture", default="pgoutput")
     parser.add_argument("--batch-size", type=int, default=100_000)
-    parser.add_argument("--no-read-ahead", action="store_true")
+    parser.add_argument(
+        "--read-ahead",
+        choices=("default", "on", "off"),
+        default="default",
+        help="read the next ChangeSet while applying (default: the capture's choice, off for pgoutput)",
+    )
     parser.add_argument("--replica-identity", choices=["setup", "default", "full"], default="setup")
     parser.add_argument("--server-decode", action="store_true")
     args = parser.parse_args()
@@ -318,7 +323,8 @@ def main() -> None:
             capture=args.capture,
             batch_size=args.batch_size,
         )
-        rule.read_ahead = not args.no_read_ahead
+        if args.read_ahead != "default":
+            rule.read_ahead = args.read_ahead == "on"
         started = time.perf_counter()
         snapshot = rule.sync()
         print(

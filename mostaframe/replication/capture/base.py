@@ -105,6 +105,9 @@ class Capture(ABC):
     method: ClassVar[str]
     #: source dialects the method supports
     dialects: ClassVar[tuple[str, ...]]
+    #: whether a rule should read the next ChangeSet while it applies the current one (the
+    #: default of :attr:`ReplicationRule.read_ahead`)
+    read_ahead: ClassVar[bool] = True
 
     def __init__(self, source_uri: str, schema: Schema, entities: list[Entity], rule: str) -> None:
         self.source: DatabaseURI = parse_uri(source_uri)

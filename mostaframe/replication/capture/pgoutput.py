@@ -88,6 +88,10 @@ class PgOutputCapture(Capture):
     """
 
     method: ClassVar[str] = "pgoutput"
+    #: off: a peek before the slot is advanced makes the server decode the unacknowledged
+    #: ChangeSet again to skip it, and the server's decode is what bounds a catch-up (measured
+    #: 1.0–1.3× slower with read-ahead, docs/replication.md#benchmark)
+    read_ahead: ClassVar[bool] = False
     dialects: ClassVar[tuple[str, ...]] = ("postgres",)
     #: most change messages counted by :meth:`lag` before it extrapolates
     LAG_PEEK_LIMIT: ClassVar[int] = 100_000
