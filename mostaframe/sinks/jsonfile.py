@@ -53,7 +53,7 @@ from .text import (
     concatenated,
     decimal_text,
     is_binary,
-    render_parts,
+    render_slices,
     timestamp_text,
 )
 
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 
 
 #: rows rendered at a time (at least text.PARALLEL_MIN_ROWS, so that the CPUs share them)
-RENDER_ROWS = 25_000
+RENDER_ROWS = 10_000
 #: the ``engine`` option's values (auto = arrow)
 ENGINES = ("auto", "arrow", "polars")
 
@@ -177,17 +177,17 @@ class JsonSink(FileSink):
     def _write(self, batch: pa.RecordBatch) -> int:
         assert self._handle is not None and self.result is not None
         written = 0
-        # slices of RENDER_ROWS: a row's JSON is ≈ 2× its Arrow size, and a whole 50,000-row
-        # batch rendered at once held ≈ 40 MB of text and cells (measured peak RSS of the SF1
-        # copy: 317 MB whole, ≈ 270 MB in slices); each slice is still spread over the CPUs
-        for start in range(0, batch.num_rows, RENDER_ROWS):
-            part = batch.slice(start, RENDER_ROWS)
-            parts = render_parts(part, lambda rows, at, first=start: self.render(rows, first + at))
-            if not self.ndjson and self.result.rows == 0 and start == 0:
-                parts[0] = parts[0][1:]  # the entity's first row has no comma before it
-            for data in parts:
-                self._handle.write(data)
-                written += len(data)
+        # slices of RENDER_ROWS rows, each written and dropped before the next is rendered: a
+        # row's JSON is ≈ 2× its Arrow size plus its cells, and the copy's other sinks are at
+        # work at the same time (docs/benchmarks.md, run 7)
+        first_of_entity = not self.ndjson and self.result.rows == 0
+        for data in render_slices(batch, self.render, RENDER_ROWS):
+            if first_of_entity:
+                data = data[1:]  # the entity's first row has no comma before it
+                first_of_entity = False
+            self._handle.write(data)
+            written += len(data)
+            del data  # not alive while the next slice renders
         return written
 
     def render(self, batch: pa.RecordBatch, offset: int = 0) -> memoryview:

@@ -49,7 +49,7 @@ from ..secrets import mask_text
 from .base import FileSink
 from .sql_literals import STYLES, upsert_clause
 from .sql_rows import sql_rows
-from .text import concatenated, offsets_and_data, render_parts
+from .text import concatenated, offsets_and_data, render_slices
 
 if TYPE_CHECKING:
     from ..schema.model import Entity
@@ -336,10 +336,10 @@ class SqlDumpSink(FileSink):
         assert self._handle is not None and self.result is not None
         first = self.result.rows
         written = 0
-        for chunks in render_parts(batch, lambda part, at: self._chunks(part, first + at)):
-            for chunk in chunks:
-                self._handle.write(chunk)
-                written += len(chunk)
+        # slices of text.RENDER_ROWS rows, each written and dropped before the next is rendered
+        for chunks in render_slices(batch, lambda part, at: self._chunks(part, first + at)):
+            written += sum(map(self._handle.write, chunks))
+            del chunks  # not alive while the next slice renders
         return written
 
     def _close(self) -> None:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
 T = TypeVar("T")
 
@@ -260,8 +260,11 @@ def _regex_class_char(char: str) -> str:
     return f"\\x{{{code:x}}}" if code < 0x20 or char in "\\]^-[" else char
 
 
-#: batches smaller than this are rendered in one piece (threads would cost more than they save)
-PARALLEL_MIN_ROWS = 20_000
+#: batches smaller than this are rendered in one piece (threads would cost more than they save;
+#: 10,000-row slices in two threads measured the same CPU as 25,000-row ones, 5,000: +10 %)
+PARALLEL_MIN_ROWS = 10_000
+#: rows rendered at a time by :func:`render_slices`
+RENDER_ROWS = 10_000
 _POOL: ThreadPoolExecutor | None = None
 
 
@@ -282,6 +285,26 @@ def render_parts(batch: pa.RecordBatch, render: Callable[[pa.RecordBatch, int], 
     offsets = range(0, batch.num_rows, step)
     futures = [_POOL.submit(render, batch.slice(offset, step), offset) for offset in offsets]
     return [future.result() for future in futures]
+
+
+def render_slices(
+    batch: pa.RecordBatch, render: Callable[[pa.RecordBatch, int], T], rows: int = RENDER_ROWS
+) -> Iterator[T]:
+    """``render(part, offset)`` over ``batch`` in slices of ``rows`` rows, each slice spread
+    over the CPUs by :func:`render_parts`; yields the results in row order.
+
+    Memory: a slice's text (and the cells it was joined from) is all a sink holds while it
+    writes, whatever the batch size — the caller writes each result and drops it before asking
+    for the next, and the next slice is rendered only then. Four text sinks in one copy each
+    rendering a whole 50,000-row batch held ≈ 4 × 40 MB; in 10,000-row slices ≈ 4 × 8 MB.
+    """
+    for start in range(0, batch.num_rows, rows):
+        parts = render_parts(
+            batch.slice(start, rows), lambda part, at, first=start: render(part, first + at)
+        )
+        parts.reverse()
+        while parts:  # hand each part over and forget it: the caller holds the only reference
+            yield parts.pop()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,6 +389,7 @@ def rebuild_lists(array: pa.Array, elements: pa.Array) -> pa.Array:
 
 __all__ = [
     "PARALLEL_MIN_ROWS",
+    "RENDER_ROWS",
     "Cells",
     "Location",
     "apply_escapes",
@@ -380,6 +404,7 @@ __all__ = [
     "offsets_and_data",
     "rebuild_lists",
     "render_parts",
+    "render_slices",
     "replace_where",
     "timestamp_text",
     "wrap",
