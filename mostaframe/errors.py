@@ -71,6 +71,12 @@ class UnsupportedError(MostaframeError):
     """A construct mostaframe deliberately does not support (named, never half-done)."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s text (its class name when it has none), for one-line
+    messages; mask it before showing it when it may hold a URI."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 __all__ = [
     "DatabaseConnectionError",
     "MostaframeError",
@@ -80,4 +86,5 @@ __all__ = [
     "SinkError",
     "SourceError",
     "UnsupportedError",
+    "first_line",
 ]

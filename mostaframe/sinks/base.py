@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from ..errors import MostaframeError, SinkError
+from ..errors import first_line as error_first_line
 from ..fileio import temporary_name
 from ..secrets import mask_text, mask_uri
 
@@ -328,7 +329,7 @@ class _ErrorContext:
             ) from error
         if isinstance(error, MostaframeError):
             return False
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        first_line = error_first_line(error)
         raise SinkError(
             f"{self.sink.where(self.step)}: {type(error).__name__}: {mask_text(first_line)}"
         ) from error

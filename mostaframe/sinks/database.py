@@ -11,7 +11,7 @@ import os
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..errors import MostaframeError, SinkError
+from ..errors import MostaframeError, SinkError, first_line
 from ..secrets import mask_text, mask_uri
 from .base import Sink
 
@@ -153,7 +153,7 @@ class DatabaseSink(Sink):
         except MostaframeError:
             raise
         except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             raise DatabaseConnectionError(
                 f"cannot connect to {self.description}: {mask_text(first)}"
             ) from exc

@@ -84,7 +84,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import SinkError
+from ..errors import SinkError, first_line
 from ..fileio import temporary_name
 from .database import DatabaseSink
 from .sql_literals import json_values
@@ -162,6 +162,16 @@ def sqlite_batch(batch: pa.RecordBatch, entity: str, first_row: int = 0) -> pa.R
     )
 
 
+def remove_database_files(path: Path, *, ignore_errors: bool = False) -> None:
+    """Delete a SQLite database file and its journal / WAL / shared-memory companions."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        try:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            if not ignore_errors:
+                raise
+
+
 def _adbc_sqlite(description: str) -> Any:
     """``adbc_driver_sqlite.dbapi``, imported when a new file is written."""
     try:
@@ -218,7 +228,7 @@ class _Scratch:
             yield
         except (self._dbapi.Error, OSError) as error:
             self.discard()
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            first = first_line(error)
             raise SinkError(
                 f"{doing} the scratch file {self.path}: {first}",
                 hint=f"free disk space or make {self.path.parent} writable: an existing SQLite "
@@ -255,11 +265,8 @@ class _Scratch:
             self._close_connection()
         except Exception:  # already failed; deleting the file is what matters
             pass
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            try:
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            except OSError:  # not ours (a directory in the way): the error names it already
-                pass
+        # a file we cannot delete is not ours (a directory in the way): the error names it
+        remove_database_files(self.path, ignore_errors=True)
 
 
 class SQLiteSink(DatabaseSink):
@@ -335,7 +342,7 @@ class SQLiteSink(DatabaseSink):
             if connection is not None:
                 connection.close()
             self._cursor = self._bulk = None
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = first_line(exc)
             raise SinkError(f"{self.description}: not a usable SQLite database: {first}") from exc
         return connection
 
@@ -499,6 +506,5 @@ class SQLiteSink(DatabaseSink):
         self._drop_scratch()
         super()._cancel()
         if self._temp is not None:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                Path(f"{self._temp}{suffix}").unlink(missing_ok=True)
+            remove_database_files(self._temp)
             self._temp = None

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..config import resolve
-from ..errors import DatabaseConnectionError, MostaframeError, SourceError
+from ..errors import DatabaseConnectionError, MostaframeError, SourceError, first_line
 from ..secrets import DatabaseURI, mask_text, mask_uri
 from . import Source, conform
 
@@ -192,7 +192,7 @@ class ConnectorXSource(Source):
             cursor.close()
 
     def _mask(self, exc: BaseException) -> str:
-        return mask_text(_first_line(exc), self._secrets)
+        return mask_text(first_line(exc), self._secrets)
 
     def _missing_table(self, entity: Entity, known: list[str]) -> SourceError:
         close = difflib.get_close_matches(entity.table, known, n=3)
@@ -599,7 +599,7 @@ def _stream(
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         raise
     except BaseException as exc:  # connectorx raises PanicException, a BaseException
-        raise SourceError(f"{where}: {mask_text(_first_line(exc), secrets)}") from None
+        raise SourceError(f"{where}: {mask_text(first_line(exc), secrets)}") from None
 
 
 def release_free_memory() -> None:
@@ -625,11 +625,6 @@ def release_free_memory() -> None:
 
 
 _malloc_trim: Any = None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return (text.splitlines() or [type(exc).__name__])[0]
 
 
 def _password_forms(url: str) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SourceError
+from ..errors import SourceError, first_line
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -457,7 +457,7 @@ _PY_CONVERTERS = {
 def _first_line(exc: BaseException) -> str:
     from ..secrets import mask_text
 
-    return mask_text((str(exc).strip().splitlines() or [type(exc).__name__])[0])
+    return mask_text(first_line(exc))
 
 
 __all__ = [

@@ -22,9 +22,9 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SourceError
+from ..errors import SourceError, first_line
 from ..secrets import mask_text
-from .connectorx import _first_line, _stream, release_free_memory
+from .connectorx import _stream, release_free_memory
 from .convert import conform
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class _Worker:
                 return
             self._put(None)
         except Exception as exc:
-            self._put(SourceError(f"{self.job['where']}: {mask_text(_first_line(exc))}"))
+            self._put(SourceError(f"{self.job['where']}: {mask_text(first_line(exc))}"))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

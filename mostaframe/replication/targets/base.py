@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
-from ...errors import MostaframeError, ReplicationError
+from ...errors import MostaframeError, ReplicationError, first_line
 from ...secrets import mask_text, mask_uri, parse_uri
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class Target(ABC):
     ) -> ReplicationError:
         """A ReplicationError naming target, step and entity; ``transient`` set when a retry can
         help."""
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        first = first_line(error)
         where = f", entity {entity.name} (table {entity.table})" if entity is not None else ""
         wrapped = ReplicationError(
             f"{self.description}{where}: {step} failed: {type(error).__name__}: {mask_text(first)}"
