@@ -1373,3 +1373,35 @@ def test_postgres_sequences_move_past_the_loaded_ids(pg_url: str, table: str) ->
             f"INSERT INTO {quoted} (label) VALUES ('c') RETURNING id"
         ).fetchone()[0]
     assert new_id == 42
+
+
+def test_duckdb_sequences_move_past_the_loaded_ids(tmp_path: Path) -> None:
+    """DuckDB numbers autoincrement columns with a sequence that explicit ids do not move:
+    the sink draws the ids it loaded, so the next INSERT gets max + 1 — in a new file and in
+    an existing one loaded again."""
+    import duckdb
+
+    from mostaframe.schema import Default
+
+    entity = Entity(
+        "Counter",
+        table="counters",
+        primary_key=["id"],
+        fields=[Field("id", "int", default=Default("autoincrement")), Field("label", "string")],
+    )
+    path = tmp_path / "counters.duckdb"
+    for ids, expected in (([7, 41], 42), ([100, 3], 101)):
+        batch = pa.RecordBatch.from_pylist(
+            [{"id": i, "label": str(i)} for i in ids], schema=arrow_schema(entity)
+        )
+        run_copy(
+            get_sink("db", path, mode="truncate"),
+            Schema([entity]),
+            [entity],
+            {entity.name: [batch]},
+        )
+        with duckdb.connect(str(path)) as connection:
+            new_id = connection.execute(
+                "INSERT INTO counters (label) VALUES ('new') RETURNING id"
+            ).fetchone()[0]
+        assert new_id == expected

@@ -130,6 +130,21 @@ class DuckDBDialect(Dialect):
         """Sequence that numbers an autoincrement column (PostgreSQL's SERIAL naming)."""
         return self.constraint_name(entity.table, [field.column], "seq")
 
+    #: ``?`` = the sequence name: its last value drawn (0 before the first)
+    SEQUENCE_LAST_VALUE = (
+        "SELECT coalesce(last_value, 0) FROM duckdb_sequences() WHERE sequence_name = ?"
+    )
+
+    def sequence_draw_sql(self, name: str, count: int) -> str:
+        """Draw ``count`` values from sequence ``name``, moving it forward by that much.
+
+        DuckDB has no ``setval`` and cannot replace a sequence a table's DEFAULT uses, so
+        explicit ids loaded into an autoincrement column are followed by drawing the values
+        they took (≈ 0.13 s per million); like PostgreSQL's, ``nextval`` is not undone by a
+        rollback.
+        """
+        return f"SELECT max(nextval({self.string_literal(self.quote(name))})) FROM range({count})"
+
     def autoincrement(
         self, entity: Entity, field: Field
     ) -> tuple[sa.types.TypeEngine | None, bool]:

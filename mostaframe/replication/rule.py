@@ -466,7 +466,6 @@ class ReplicationRule:
         if self.conflict_resolution == "target-wins":
             record_markers(target, self.schema, self.entities, self.name)
         target.begin()
-        target.after_snapshot(self.entities)
         write_checkpoint(target, self.name, position, snapshot_done=True)
         target.commit()
         result.position = position

@@ -108,7 +108,26 @@ class DuckDBSink(DatabaseSink):
         return batch.nbytes
 
     def _close(self) -> None:
+        assert self.entity is not None
+        self._advance_sequences(self.entity)
         self._execute("COMMIT")
+
+    def _advance_sequences(self, entity: Entity) -> None:
+        """Move the sequences behind autoincrement columns past the ids just loaded: explicit
+        ids do not move them, and the application's next INSERT would draw a copied id."""
+        dialect = self.sql_dialect
+        for field in entity.fields:
+            if not field.autoincrement:
+                continue
+            name = dialect.sequence_name(entity, field)
+            drawn = self.connection.execute(dialect.SEQUENCE_LAST_VALUE, [name]).fetchone()
+            if drawn is None:  # a table made elsewhere, numbered another way
+                continue
+            (high,) = self.connection.execute(
+                f"SELECT max({self.quote(field.column)}) FROM {self._table(entity)}"
+            ).fetchone()
+            if high is not None and high > drawn[0]:
+                self.connection.execute(dialect.sequence_draw_sql(name, int(high) - drawn[0]))
 
     def _abort(self, error: BaseException) -> None:
         if self._in_transaction:

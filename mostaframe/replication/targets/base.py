@@ -63,10 +63,6 @@ class Target(ABC):
     placeholder: ClassVar[str] = "?"
     exclusive_file: ClassVar[bool] = False
     foreign_keys: ClassVar[bool] = True
-    #: the snapshot copy leaves autoincrement counters past the copied keys (the database moves
-    #: them on explicit inserts, or the copy engine's sink does); else :meth:`after_snapshot`
-    #: moves them
-    copy_moves_sequences: ClassVar[bool] = True
 
     def __init__(self, uri: str | os.PathLike[str], *, lock_timeout: float = 5.0) -> None:
         self.uri = parse_uri(uri)
@@ -293,19 +289,6 @@ class Target(ABC):
         MySQL/MariaDB (InnoDB raises ``AUTO_INCREMENT``) move their counters on explicit
         inserts of larger values; PostgreSQL and DuckDB sequences do not, and override this.
         """
-
-    def after_snapshot(self, entities: Sequence[Entity]) -> None:
-        """Move the counters past the keys a snapshot copied (when the copy did not)."""
-        if self.copy_moves_sequences:
-            return
-        for entity in entities:
-            for field in entity.fields:
-                if field.autoincrement:
-                    rows = self.query(
-                        f"SELECT max({self.quote(field.column)}) FROM {self.table(entity)}"
-                    )
-                    if rows and rows[0][0] is not None:
-                        self.advance_sequence(entity, field, int(rows[0][0]))
 
     def clear(self, entity: Entity) -> None:
         """Remove every row (a TRUNCATE barrier). DELETE, not TRUNCATE: TRUNCATE is not

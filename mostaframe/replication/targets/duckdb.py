@@ -78,21 +78,13 @@ class DuckDBTarget(Target):
             "lock" in str(error).lower()
         )
 
-    # explicit ids do not move the sequence behind an autoincrement column's DEFAULT nextval()
-    copy_moves_sequences = False
-
     def advance_sequence(self, entity: Entity, field: Field, value: int) -> None:
-        # DuckDB has no setval and cannot replace a sequence a table depends on: draw the
-        # missing values (≈0.13 s per million here, and each id is drawn once over the
-        # replica's life); like PostgreSQL's, nextval is not undone by a rollback
-        name = self.sql_dialect.sequence_name(entity, field)
-        rows = self.query(
-            "SELECT coalesce(last_value, 0) FROM duckdb_sequences() WHERE sequence_name = ?",
-            (name,),
-        )
+        # each id is drawn once over the replica's life (see DuckDBDialect.sequence_draw_sql)
+        dialect = self.sql_dialect
+        name = dialect.sequence_name(entity, field)
+        rows = self.query(dialect.SEQUENCE_LAST_VALUE, (name,))
         if rows and rows[0][0] < value:
-            sequence = self.sql_dialect.string_literal(self.quote(name))
-            self.query(f"SELECT max(nextval({sequence})) FROM range({value - rows[0][0]})")
+            self.query(dialect.sequence_draw_sql(name, value - rows[0][0]))
 
     def _arrow(self, entity: Entity, batch: pa.RecordBatch) -> pa.Table:
         columns = []
